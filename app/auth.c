@@ -1,0 +1,114 @@
+/*
+ * auth.c -- Bearer authentication shared by the handlers.
+ *
+ *	handler_ctx_init	derived parameters
+ *	handler_db_failure	503 or 500 for a database failure
+ *	handler_client		IP and User-Agent, made safe to store
+ *	auth_bearer_digest	header -> digest, with the 400/401 of RFC 6750
+ *	auth_bearer		digest -> live session, or 401/503
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "authz.h"
+#include "handler.h"
+#include "log.h"
+#include "text.h"
+
+void
+handler_ctx_init(struct ctx *ctx, const struct conf *conf, struct db *db)
+{
+	ctx->conf = conf;
+	ctx->db = db;
+	ctx->password.memory_kib = conf->argon2_memory;
+	ctx->password.iterations = conf->argon2_iterations;
+	ctx->password.parallelism = conf->argon2_parallelism;
+	ctx->session.ttl = conf->token_ttl;
+	ctx->session.max_lifetime = conf->token_max_lifetime;
+	ctx->session.touch_interval = conf->touch_interval;
+	ctx->session.sliding = conf->sliding_expiration;
+}
+
+void
+handler_db_failure(struct response *resp, enum db_status st, const char *what)
+{
+	if (st == DB_UNAVAILABLE) {
+		resp_error(resp, ERR_SERVICE_UNAVAILABLE,
+		    "the database is unreachable; try again later");
+		resp->retry_after = RETRY_AFTER_DB;
+	} else {
+		log_error("%s: database error (see above)", what);
+		resp_error(resp, ERR_SERVER_ERROR, "internal error");
+	}
+}
+
+void
+handler_client(const struct request *req, struct client_buf *buf,
+    struct db_client *client)
+{
+	client->ip = text_sanitize(req->remote_addr, buf->ip, REMOTE_ADDR_MAX);
+	client->user_agent = text_sanitize(req->user_agent, buf->user_agent,
+	    USER_AGENT_MAX);
+}
+
+enum auth_result
+auth_bearer_digest(const struct ctx *ctx, const struct request *req,
+    struct response *resp, uint8_t digest[TOKEN_DIGEST_LEN], bool *known_shape)
+{
+	const char *token;
+	size_t len;
+
+	(void)ctx;
+	switch (authz_parse_bearer(req->authorization, &token, &len)) {
+	case BEARER_OK:
+		break;
+	case BEARER_MISSING:
+		resp_error(resp, ERR_INVALID_TOKEN,
+		    "a Bearer token is required");
+		resp->challenge = CHALLENGE_PLAIN;
+		return AUTH_FAILED;
+	case BEARER_MALFORMED:
+	case BEARER_STATUS__MAX:
+		resp_error(resp, ERR_INVALID_REQUEST,
+		    "malformed Bearer credentials");
+		resp->challenge = CHALLENGE_INVALID_REQUEST;
+		return AUTH_FAILED;
+	}
+	*known_shape = token_well_formed(token, len);
+	token_digest(token, len, digest);
+	return AUTH_OK;
+}
+
+enum auth_result
+auth_bearer(struct ctx *ctx, const struct request *req, struct response *resp,
+    struct db_session *sess)
+{
+	uint8_t digest[TOKEN_DIGEST_LEN];
+	const char *why = "the token is unknown";
+	enum db_status st;
+	bool known_shape;
+
+	if (auth_bearer_digest(ctx, req, resp, digest, &known_shape) != AUTH_OK)
+		return AUTH_FAILED;
+	/*
+	 * A token of another shape was never issued by us: no lookup.  The
+	 * lookup itself is by digest through a unique index; the digest of a
+	 * guess reveals nothing about a real token, so timing is no concern.
+	 */
+	if (known_shape) {
+		st = db_session_lookup(ctx->db, digest, &ctx->session, sess);
+		if (st == DB_OK) {
+			if (sess->state == SESSION_LIVE)
+				return AUTH_OK;
+			why = sess->state == SESSION_EXPIRED ?
+			    "the token expired" : "the token was revoked";
+		} else if (st != DB_NOT_FOUND) {
+			handler_db_failure(resp, st, "auth");
+			return AUTH_FAILED;
+		}
+	}
+	resp_error(resp, ERR_INVALID_TOKEN, why);
+	resp->challenge = CHALLENGE_INVALID_TOKEN;
+	return AUTH_FAILED;
+}

@@ -1,0 +1,448 @@
+/*
+ * conf.c -- the configuration file.
+ *
+ *	conf_defaults		the defaults of every key
+ *	conf_parse		parse text held in memory
+ *	conf_load		read and parse a file
+ *	conf_hash_slots		resolve max_concurrent_hashes
+ *	conf_free		release the strings
+ *
+ * The keys are a table: name, type, where the value goes and its bounds.
+ * Durations are integer seconds, sizes integer bytes (argon2_memory: KiB).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+const char *const session_policy_names[SESSION_POLICY__MAX] = {
+	"evict_oldest",	/* SESSION_POLICY_EVICT_OLDEST */
+	"reject",	/* SESSION_POLICY_REJECT */
+};
+
+enum conf_type {
+	CONF_STRING,
+	CONF_LISTEN,
+	CONF_REALM,
+	CONF_INT,
+	CONF_LONG,
+	CONF_U32,
+	CONF_SIZE,
+	CONF_BOOL,
+	CONF_MODE,
+	CONF_POLICY,
+	CONF_LOG_LEVEL,
+	CONF_TYPE__MAX
+};
+
+struct conf_key {
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 offset;
+	long long	 min;
+	long long	 max;
+};
+
+#define KEY(name, type, min, max) \
+	{ #name, type, offsetof(struct conf, name), min, max }
+
+static const struct conf_key conf_keys[] = {
+	KEY(listen,			CONF_LISTEN,	0, 0),
+	KEY(listen_mode,		CONF_MODE,	0, 0777),
+	KEY(workers,			CONF_INT,	1, 256),
+	KEY(max_requests,		CONF_LONG,	0, LONG_MAX),
+	KEY(shutdown_timeout,		CONF_INT,	0, 3600),
+	KEY(user,			CONF_STRING,	0, 0),
+	KEY(group,			CONF_STRING,	0, 0),
+	KEY(pid_file,			CONF_STRING,	0, 0),
+	KEY(database,			CONF_STRING,	0, 0),
+	KEY(db_timeout,			CONF_INT,	1, 300),
+	KEY(realm,			CONF_REALM,	0, 0),
+	KEY(token_ttl,			CONF_LONG,	1, 31536000),
+	KEY(token_max_lifetime,		CONF_LONG,	1, 315360000),
+	KEY(sliding_expiration,		CONF_BOOL,	0, 0),
+	KEY(touch_interval,		CONF_LONG,	0, 86400),
+	KEY(max_sessions_per_user,	CONF_INT,	1, 100000),
+	KEY(session_limit_policy,	CONF_POLICY,	0, 0),
+	KEY(argon2_memory,		CONF_U32,	8, 4194304),
+	KEY(argon2_iterations,		CONF_U32,	1, 100),
+	KEY(argon2_parallelism,		CONF_U32,	1, 64),
+	KEY(max_concurrent_hashes,	CONF_INT,	0, 1024),
+	KEY(login_max_failures,		CONF_INT,	1, 1000000),
+	KEY(login_failure_window,	CONF_LONG,	1, 31536000),
+	KEY(login_lockout,		CONF_LONG,	1, 31536000),
+	KEY(ip_max_failures,		CONF_INT,	1, 1000000),
+	KEY(require_tls,		CONF_BOOL,	0, 0),
+	KEY(max_body,			CONF_SIZE,	64, 1048576),
+	KEY(log_level,			CONF_LOG_LEVEL,	0, 0),
+};
+
+#undef KEY
+
+void
+conf_defaults(struct conf *conf)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(conf, 0, sizeof(*conf));
+	conf->listen_mode = 0660;
+	conf->workers = ncpu < 1 ? 1 : ncpu > 256 ? 256 : (int)ncpu;
+	conf->max_requests = 0;
+	conf->shutdown_timeout = 10;
+	conf->database = strdup("dbname=mdauth");
+	conf->db_timeout = 5;
+	conf->realm = strdup("mdauth");
+	conf->token_ttl = 3600;
+	conf->token_max_lifetime = 43200;
+	conf->sliding_expiration = true;
+	conf->touch_interval = 60;
+	conf->max_sessions_per_user = 5;
+	conf->session_limit_policy = SESSION_POLICY_EVICT_OLDEST;
+	conf->argon2_memory = 19456;
+	conf->argon2_iterations = 2;
+	conf->argon2_parallelism = 1;
+	conf->max_concurrent_hashes = 0;
+	conf->login_max_failures = 5;
+	conf->login_failure_window = 300;
+	conf->login_lockout = 900;
+	conf->ip_max_failures = 50;
+	conf->require_tls = true;
+	conf->max_body = 16384;
+	conf->log_level = LOG_LEVEL_INFO;
+}
+
+static void
+conf_error(char *err, size_t errlen, const char *name, unsigned line,
+    const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%u: %s", name, line, what);
+}
+
+/* Returns 1 and the value when text is a whole decimal integer in bounds. */
+static int
+conf_integer(const char *text, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (!isdigit((unsigned char)text[0]))
+		return 0;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/*
+ * A listen value is an absolute Unix socket path, or host:port with a
+ * numeric port ("[::1]:9000" for IPv6).  Returns 1 if it looks like one.
+ */
+static int
+conf_listen_ok(const char *v)
+{
+	const char *colon;
+	long long port;
+
+	if (v[0] == '/')
+		return strlen(v) < 108;		/* sizeof(sun_path) */
+	colon = strrchr(v, ':');
+	if (colon == NULL || colon == v)
+		return 0;
+	return conf_integer(colon + 1, 1, 65535, &port);
+}
+
+/* The realm goes inside a quoted-string of WWW-Authenticate: keep it plain. */
+static int
+conf_realm_ok(const char *v)
+{
+	if (*v == '\0' || strlen(v) > 64)
+		return 0;
+	for (; *v != '\0'; v++)
+		if (*v < 0x20 || *v > 0x7e || *v == '"' || *v == '\\')
+			return 0;
+	return 1;
+}
+
+static int
+conf_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 1;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Store one value.  Returns 1 on success, 0 with a message on failure. */
+static int
+conf_set(struct conf *conf, const struct conf_key *key, const char *v,
+    char *why, size_t whylen)
+{
+	char *field = (char *)conf + key->offset;
+	long long n;
+	size_t i;
+	bool b;
+
+	switch (key->type) {
+	case CONF_LISTEN:
+		if (!conf_listen_ok(v)) {
+			snprintf(why, whylen, "listen: expected an absolute "
+			    "socket path or host:port");
+			return 0;
+		}
+		/* FALLTHROUGH */
+	case CONF_REALM:
+		if (key->type == CONF_REALM && !conf_realm_ok(v)) {
+			snprintf(why, whylen, "realm: 1 to 64 printable "
+			    "characters without '\"' or '\\'");
+			return 0;
+		}
+		/* FALLTHROUGH */
+	case CONF_STRING: {
+		char **sp = (char **)(void *)field;
+		char *copy;
+
+		if (*v == '\0') {
+			snprintf(why, whylen, "%s: empty value", key->name);
+			return 0;
+		}
+		if ((copy = strdup(v)) == NULL) {
+			snprintf(why, whylen, "out of memory");
+			return 0;
+		}
+		free(*sp);
+		*sp = copy;
+		return 1;
+	}
+	case CONF_INT:
+	case CONF_LONG:
+	case CONF_U32:
+	case CONF_SIZE:
+		if (!conf_integer(v, key->min, key->max, &n)) {
+			snprintf(why, whylen, "%s: expected an integer from "
+			    "%lld to %lld", key->name, key->min, key->max);
+			return 0;
+		}
+		if (key->type == CONF_INT)
+			*(int *)(void *)field = (int)n;
+		else if (key->type == CONF_LONG)
+			*(long *)(void *)field = (long)n;
+		else if (key->type == CONF_U32)
+			*(uint32_t *)(void *)field = (uint32_t)n;
+		else
+			*(size_t *)(void *)field = (size_t)n;
+		return 1;
+	case CONF_BOOL:
+		if (!conf_bool(v, &b)) {
+			snprintf(why, whylen, "%s: expected yes or no", key->name);
+			return 0;
+		}
+		*(bool *)(void *)field = b;
+		return 1;
+	case CONF_MODE: {
+		char *end;
+		unsigned long m;
+
+		errno = 0;
+		m = strtoul(v, &end, 8);
+		if (*v < '0' || *v > '7' || *end != '\0' || errno != 0 ||
+		    m > (unsigned long)key->max) {
+			snprintf(why, whylen, "%s: expected an octal mode "
+			    "such as 0660", key->name);
+			return 0;
+		}
+		*(unsigned *)(void *)field = (unsigned)m;
+		return 1;
+	}
+	case CONF_POLICY:
+		for (i = 0; i < SESSION_POLICY__MAX; i++)
+			if (strcmp(v, session_policy_names[i]) == 0) {
+				*(enum session_policy *)(void *)field = i;
+				return 1;
+			}
+		snprintf(why, whylen, "%s: expected evict_oldest or reject",
+		    key->name);
+		return 0;
+	case CONF_LOG_LEVEL:
+		for (i = 0; i < LOG_LEVEL__MAX; i++)
+			if (strcmp(v, log_level_names[i]) == 0) {
+				*(enum log_level *)(void *)field = i;
+				return 1;
+			}
+		snprintf(why, whylen, "%s: expected debug, info, warning "
+		    "or error", key->name);
+		return 0;
+	case CONF_TYPE__MAX:
+		break;
+	}
+	snprintf(why, whylen, "%s: internal error", key->name);
+	return 0;
+}
+
+/* Remove leading and trailing white space in place. */
+static char *
+conf_trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+	    end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+int
+conf_parse(struct conf *conf, const char *text, size_t len, const char *name,
+    char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len;
+	unsigned lineno = 0;
+	char line[4096], why[256];
+
+	if (memchr(text, '\0', len) != NULL) {
+		conf_error(err, errlen, name, 0, "file contains a NUL byte");
+		return 0;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (nl != NULL ? nl : end) - p;
+		char *key, *value, *eq;
+		size_t i;
+
+		lineno++;
+		if (n >= sizeof(line)) {
+			conf_error(err, errlen, name, lineno, "line too long");
+			return 0;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p = nl != NULL ? nl + 1 : end;
+
+		key = conf_trim(line);
+		if (*key == '\0' || *key == '#')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			conf_error(err, errlen, name, lineno,
+			    "expected \"key = value\"");
+			return 0;
+		}
+		*eq = '\0';
+		key = conf_trim(key);
+		value = conf_trim(eq + 1);
+
+		for (i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++)
+			if (strcmp(key, conf_keys[i].name) == 0)
+				break;
+		if (i == sizeof(conf_keys) / sizeof(conf_keys[0])) {
+			conf_error(err, errlen, name, lineno,
+			    "unknown key \"%.64s\"", key);
+			return 0;
+		}
+		if (!conf_set(conf, &conf_keys[i], value, why, sizeof(why))) {
+			conf_error(err, errlen, name, lineno, "%s", why);
+			return 0;
+		}
+	}
+	if (conf->token_ttl > conf->token_max_lifetime) {
+		conf_error(err, errlen, name, lineno,
+		    "token_ttl is longer than token_max_lifetime");
+		return 0;
+	}
+	return 1;
+}
+
+int
+conf_load(struct conf *conf, const char *path, char *err, size_t errlen)
+{
+	char *text = NULL;
+	struct stat st;
+	ssize_t got;
+	size_t len = 0;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > 1024 * 1024) {
+		snprintf(err, errlen, "%s: not a regular file of at most 1 MiB",
+		    path);
+		goto out;
+	}
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		got = read(fd, text + len, (size_t)st.st_size - len);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			snprintf(err, errlen, "%s: %s", path,
+			    got == 0 ? "short read" : strerror(errno));
+			goto out;
+		}
+		len += (size_t)got;
+	}
+	rc = conf_parse(conf, text, len, path, err, errlen);
+out:
+	free(text);
+	close(fd);
+	return rc;
+}
+
+int
+conf_hash_slots(const struct conf *conf)
+{
+	if (conf->max_concurrent_hashes > 0)
+		return conf->max_concurrent_hashes;
+	return conf->workers / 2 > 0 ? conf->workers / 2 : 1;
+}
+
+void
+conf_free(struct conf *conf)
+{
+	free(conf->listen);
+	free(conf->user);
+	free(conf->group);
+	free(conf->pid_file);
+	free(conf->database);
+	free(conf->realm);
+	memset(conf, 0, sizeof(*conf));
+}

@@ -1,0 +1,78 @@
+/*
+ * conf.h -- the configuration file (mdauth.conf).
+ *
+ * "key = value" lines, "#" comment lines, blank lines.  Every key of the
+ * contract is known; an unknown key or a bad value is an error that names
+ * the file and line.  (Named conf.h because autoconf owns config.h.)
+ */
+#ifndef MDAUTH_CONF_H
+#define MDAUTH_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+#define CONF_DEFAULT_PATH	SYSCONFDIR "/mdauth/mdauth.conf"
+
+enum session_policy {
+	SESSION_POLICY_EVICT_OLDEST,
+	SESSION_POLICY_REJECT,
+	SESSION_POLICY__MAX
+};
+
+extern const char *const session_policy_names[SESSION_POLICY__MAX];
+
+struct conf {
+	char		*listen;		/* NULL: inherit the socket on fd 0 */
+	unsigned	 listen_mode;
+	int		 workers;
+	long		 max_requests;		/* 0: never retire */
+	int		 shutdown_timeout;	/* seconds */
+	char		*user;
+	char		*group;
+	char		*pid_file;
+	char		*database;		/* libpq conninfo or URI */
+	int		 db_timeout;		/* seconds */
+	char		*realm;
+	long		 token_ttl;		/* seconds, idle */
+	long		 token_max_lifetime;	/* seconds, absolute */
+	bool		 sliding_expiration;
+	long		 touch_interval;	/* seconds */
+	int		 max_sessions_per_user;
+	enum session_policy session_limit_policy;
+	uint32_t	 argon2_memory;		/* KiB */
+	uint32_t	 argon2_iterations;
+	uint32_t	 argon2_parallelism;
+	int		 max_concurrent_hashes;	/* 0: half the workers, at least 1 */
+	int		 login_max_failures;
+	long		 login_failure_window;	/* seconds */
+	long		 login_lockout;		/* seconds */
+	int		 ip_max_failures;
+	bool		 require_tls;
+	size_t		 max_body;		/* bytes */
+	enum log_level	 log_level;
+};
+
+/* Fill in the defaults of every key.  Call before conf_parse/conf_load. */
+void	conf_defaults(struct conf *conf);
+
+/*
+ * Parse a configuration held in memory; name is used in error messages.
+ * Returns 1 on success, 0 on failure with a message "name:line: what" in err.
+ */
+int	conf_parse(struct conf *conf, const char *text, size_t len,
+	    const char *name, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
+
+/* Read and parse a file.  Returns 1 on success, 0 on failure (see conf_parse). */
+int	conf_load(struct conf *conf, const char *path, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
+
+/* The number of hash slots in effect (max_concurrent_hashes resolved). */
+int	conf_hash_slots(const struct conf *conf);
+
+void	conf_free(struct conf *conf);
+
+#endif

@@ -1,0 +1,271 @@
+/*
+ * daemon.c -- process set-up of mdauthd.
+ *
+ *	daemon_listen		the FastCGI socket
+ *	daemon_chown_socket	socket ownership for the web server's group
+ *	daemon_detach		-d: into the background
+ *	daemon_write_pid	the pid file
+ *	daemon_drop_privileges	root to user/group
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define LISTEN_BACKLOG 128
+
+static int
+daemon_listen_unix(const struct conf *conf)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", conf->listen);
+
+	/* A socket left by a previous run is replaced; any other file is not. */
+	if (lstat(conf->listen, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			log_error("listen: %s exists and is not a socket",
+			    conf->listen);
+			return -1;
+		}
+		if (unlink(conf->listen) == -1) {
+			log_error("listen: unlink %s: %m", conf->listen);
+			return -1;
+		}
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_error("listen: socket: %m");
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    chmod(conf->listen, conf->listen_mode) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1) {
+		log_error("listen: %s: %m", conf->listen);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+daemon_listen_tcp(const struct conf *conf)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char host[256];
+	const char *colon = strrchr(conf->listen, ':');
+	size_t hlen = (size_t)(colon - conf->listen);
+	int fd = -1, on = 1, rc;
+
+	if (hlen >= sizeof(host))
+		return -1;
+	memcpy(host, conf->listen, hlen);
+	host[hlen] = '\0';
+	if (host[0] == '[' && hlen > 1 && host[hlen - 1] == ']') {
+		memmove(host, host + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host[0] != '\0' ? host : NULL, colon + 1, &hints,
+	    &res)) != 0) {
+		log_error("listen: %s: %s", conf->listen, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, LISTEN_BACKLOG) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1)
+		log_error("listen: %s: %m", conf->listen);
+	freeaddrinfo(res);
+	return fd;
+}
+
+int
+daemon_listen(const struct conf *conf)
+{
+	int type = 0, listening = 0;
+	socklen_t len = sizeof(type);
+
+	if (conf->listen != NULL && conf->listen[0] == '/')
+		return daemon_listen_unix(conf);
+	if (conf->listen != NULL)
+		return daemon_listen_tcp(conf);
+
+	/* spawn-fcgi, lighttpd bin-path and systemd hand the socket over as fd 0. */
+	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    type != SOCK_STREAM) {
+		log_error("listen is not set and standard input is not a "
+		    "stream socket (start me from spawn-fcgi, the web server "
+		    "or systemd, or set listen)");
+		return -1;
+	}
+	len = sizeof(listening);
+	if (getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == -1 ||
+	    !listening) {
+		log_error("standard input is a socket but not a listening one");
+		return -1;
+	}
+	return 0;
+}
+
+/* Look up user and group.  Returns 1 on success, with -1 for "unset". */
+static int
+daemon_ids(const struct conf *conf, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw = NULL;
+	struct group *gr;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (conf->user != NULL) {
+		if ((pw = getpwnam(conf->user)) == NULL) {
+			log_error("user %s: no such user", conf->user);
+			return 0;
+		}
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	}
+	if (conf->group != NULL) {
+		if ((gr = getgrnam(conf->group)) == NULL) {
+			log_error("group %s: no such group", conf->group);
+			return 0;
+		}
+		*gid = gr->gr_gid;
+	}
+	return 1;
+}
+
+int
+daemon_chown_socket(const struct conf *conf)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (conf->listen == NULL || conf->listen[0] != '/' || geteuid() != 0)
+		return 1;
+	if (!daemon_ids(conf, &uid, &gid))
+		return 0;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    chown(conf->listen, uid, gid) == -1) {
+		log_error("chown %s: %m", conf->listen);
+		return 0;
+	}
+	return 1;
+}
+
+int
+daemon_detach(int keep_fd)
+{
+	pid_t pid;
+	int fd;
+
+	if ((pid = fork()) == -1) {
+		log_error("fork: %m");
+		return 0;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1) {
+		log_error("setsid: %m");
+		return 0;
+	}
+	if ((pid = fork()) == -1) {
+		log_error("fork: %m");
+		return 0;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		log_warn("chdir /: %m");
+	if ((fd = open("/dev/null", O_RDWR)) == -1) {
+		log_error("/dev/null: %m");
+		return 0;
+	}
+	/* fd 0 may be the inherited FastCGI socket: keep it then. */
+	if (keep_fd != STDIN_FILENO)
+		dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+	return 1;
+}
+
+int
+daemon_write_pid(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return 1;
+	if ((f = fopen(path, "we")) == NULL) {
+		log_error("pid_file %s: %m", path);
+		return 0;
+	}
+	fprintf(f, "%ld\n", (long)getpid());
+	if (fclose(f) != 0) {
+		log_error("pid_file %s: %m", path);
+		return 0;
+	}
+	return 1;
+}
+
+int
+daemon_drop_privileges(const struct conf *conf)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0) {
+		if (conf->user != NULL || conf->group != NULL)
+			log_info("not root: user and group are ignored");
+		return 1;
+	}
+	if (conf->user == NULL) {
+		log_warn("running as root: set user (and group) in the "
+		    "configuration");
+		return 1;
+	}
+	if (!daemon_ids(conf, &uid, &gid))
+		return 0;
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1) {
+		log_error("dropping privileges to %s: %m", conf->user);
+		return 0;
+	}
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		log_error("dropping privileges: root could be regained");
+		return 0;
+	}
+	log_info("running as %s (uid %ld, gid %ld)", conf->user, (long)uid,
+	    (long)gid);
+	return 1;
+}

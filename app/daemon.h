@@ -1,0 +1,34 @@
+/*
+ * daemon.h -- process set-up of mdauthd: the listening socket, detaching,
+ * the pid file and the privilege drop.  Only used at start-up, where a
+ * failure may end the program.
+ */
+#ifndef MDAUTH_DAEMON_H
+#define MDAUTH_DAEMON_H
+
+#include "conf.h"
+
+/*
+ * Open the FastCGI socket named by listen (Unix path, mode listen_mode;
+ * or host:port), or check that fd 0 is a listening socket when listen is
+ * unset.  Returns the descriptor, or -1 (logged).
+ */
+int	daemon_listen(const struct conf *conf);
+
+/* Give the Unix socket to user/group (so the web server's group may connect). */
+int	daemon_chown_socket(const struct conf *conf);
+
+/* Fork into the background, new session, stdio to /dev/null. Returns 1 on success. */
+int	daemon_detach(int keep_fd);
+
+/* Write the pid file (when set).  Returns 1 on success. */
+int	daemon_write_pid(const char *path);
+
+/*
+ * When running as root with user (and group) set: setgroups, setresgid,
+ * setresuid, in that order, then make sure root cannot be regained.
+ * Returns 1 on success (or when nothing is to be done), 0 on failure.
+ */
+int	daemon_drop_privileges(const struct conf *conf);
+
+#endif

@@ -1,0 +1,493 @@
+/*
+ * db.c -- the daemon's database layer.
+ *
+ *	db_new			a handle, not yet connected
+ *	db_free			close and free
+ *	db_ping			readiness
+ *	db_user_by_name		the user a login names
+ *	db_user_free		free its hash
+ *	db_user_rehash		store a hash made with the current parameters
+ *	db_login_failed		record a failed login
+ *	db_session_create	a new session (and its login_success event)
+ *	db_session_lookup	a token's session, renewed when due
+ *	db_session_revoke	logout
+ *
+ * Every statement is prepared once per connection and run with
+ * PQexecPrepared, so values never become SQL text.  A connection that
+ * breaks (PostgreSQL restarted, network gone) is reconnected and the
+ * statement retried once; while PostgreSQL stays unreachable, attempts are
+ * made at most once a second and requests get DB_UNAVAILABLE at once.
+ * All times come from the database's clock, so an operator's UPDATE with
+ * now() means the same thing as ours.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+
+const char *const session_state_names[SESSION_STATE__MAX] = {
+	"live", "expired", "revoked",
+};
+
+enum db_stmt {
+	STMT_PING,
+	STMT_USER_BY_NAME,
+	STMT_USER_REHASH,
+	STMT_LOGIN_FAILED,
+	STMT_SESSION_CREATE,
+	STMT_SESSION_LOOKUP,
+	STMT_SESSION_REVOKE,
+	STMT__MAX
+};
+
+struct db_stmt_def {
+	const char	*name;
+	const char	*sql;
+};
+
+static const struct db_stmt_def db_stmts[STMT__MAX] = {
+	[STMT_PING] = { "ping", "SELECT 1" },
+
+	[STMT_USER_BY_NAME] = { "user_by_name",
+	    "SELECT id, username, password_hash, disabled_at IS NOT NULL "
+	    "FROM mdauth.users WHERE lower(username) = lower($1)" },
+
+	[STMT_USER_REHASH] = { "user_rehash",
+	    "UPDATE mdauth.users SET password_hash = $3, updated_at = now() "
+	    "WHERE id = $1 AND password_hash = $2" },
+
+	[STMT_LOGIN_FAILED] = { "login_failed",
+	    "INSERT INTO mdauth.auth_events "
+	    "(event, user_id, username, ip, user_agent, detail) "
+	    "VALUES ('login_failure', NULLIF($1::bigint, 0), $2, $3, $4, $5)" },
+
+	/* $6 idle lifetime, $7 absolute lifetime, in seconds. */
+	[STMT_SESSION_CREATE] = { "session_create",
+	    "WITH s AS ("
+	    " INSERT INTO mdauth.sessions (user_id, token_hash, device, ip,"
+	    "  user_agent, expires_at, absolute_expires_at)"
+	    " VALUES ($1, $2, $3, $4, $5,"
+	    "  now() + $6::bigint * interval '1 second',"
+	    "  now() + $7::bigint * interval '1 second')"
+	    " RETURNING id, user_id, expires_at),"
+	    " e AS ("
+	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
+	    "  user_agent)"
+	    " SELECT 'login_success', user_id, id, $4, $5 FROM s)"
+	    " SELECT s.id, s.user_id, extract(epoch FROM s.expires_at)::bigint,"
+	    " extract(epoch FROM now())::bigint FROM s" },
+
+	/*
+	 * $1 digest, $2 touch_interval, $3 sliding, $4 idle lifetime.
+	 * state: 0 live, 1 expired, 2 revoked (or user disabled).
+	 */
+	[STMT_SESSION_LOOKUP] = { "session_lookup",
+	    "WITH s AS ("
+	    " SELECT s.id, s.user_id, u.username, s.expires_at,"
+	    "  s.absolute_expires_at,"
+	    "  CASE WHEN s.revoked_at IS NOT NULL"
+	    "    OR u.disabled_at IS NOT NULL THEN 2"
+	    "   WHEN s.expires_at <= now()"
+	    "    OR s.absolute_expires_at <= now() THEN 1"
+	    "   ELSE 0 END AS state,"
+	    "  s.last_used_at <= now() - $2::bigint * interval '1 second'"
+	    "   AS touch_due"
+	    " FROM mdauth.sessions s JOIN mdauth.users u ON u.id = s.user_id"
+	    " WHERE s.token_hash = $1),"
+	    " t AS ("
+	    " UPDATE mdauth.sessions AS x SET last_used_at = now(),"
+	    "  expires_at = CASE WHEN $3::boolean THEN least(now() +"
+	    "   $4::bigint * interval '1 second', s.absolute_expires_at)"
+	    "   ELSE x.expires_at END"
+	    " FROM s WHERE x.id = s.id AND s.state = 0 AND s.touch_due"
+	    " RETURNING x.expires_at)"
+	    " SELECT s.id, s.user_id, s.username, s.state,"
+	    " extract(epoch FROM coalesce((SELECT expires_at FROM t),"
+	    "  s.expires_at))::bigint,"
+	    " extract(epoch FROM now())::bigint FROM s" },
+
+	[STMT_SESSION_REVOKE] = { "session_revoke",
+	    "WITH s AS ("
+	    " UPDATE mdauth.sessions SET revoked_at = now(), revoked_reason = $2"
+	    " WHERE token_hash = $1 AND revoked_at IS NULL"
+	    " RETURNING id, user_id),"
+	    " e AS ("
+	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
+	    "  user_agent)"
+	    " SELECT $2, user_id, id, $3, $4 FROM s)"
+	    " SELECT id FROM s" },
+};
+
+struct db {
+	PGconn		*conn;
+	char		*conninfo;
+	int		 timeout;
+	double		 next_attempt;	/* monotonic seconds */
+};
+
+/* At most one connection attempt per this many seconds while down. */
+#define DB_RETRY_INTERVAL 1.0
+
+static double
+db_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct db *
+db_new(const char *conninfo, int timeout)
+{
+	struct db *db;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return NULL;
+	if ((db->conninfo = strdup(conninfo)) == NULL) {
+		free(db);
+		return NULL;
+	}
+	db->timeout = timeout;
+	return db;
+}
+
+static void
+db_disconnect(struct db *db)
+{
+	if (db->conn != NULL) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+}
+
+void
+db_free(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_disconnect(db);
+	explicit_bzero(db->conninfo, strlen(db->conninfo));
+	free(db->conninfo);
+	free(db);
+}
+
+/* libpq prints notices to stderr by default; send them to our log instead. */
+static void
+db_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("db: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+/*
+ * Connect, bound the statement time and prepare every statement.
+ * Returns 1 on success, 0 (logged, disconnected) on failure.
+ */
+static int
+db_connect(struct db *db)
+{
+	/* Our defaults first: values in the conninfo override them. */
+	const char *keys[] = { "connect_timeout", "application_name",
+	    "dbname", NULL };
+	const char *values[4];
+	char timeout[16], set[64];
+	PGresult *res;
+	size_t i;
+
+	snprintf(timeout, sizeof(timeout), "%d", db->timeout);
+	values[0] = timeout;
+	values[1] = "mdauthd";
+	values[2] = db->conninfo;
+	values[3] = NULL;
+
+	db->conn = PQconnectdbParams(keys, values, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		log_error("db: connect: %.*s", db->conn == NULL ? 13 :
+		    (int)strcspn(PQerrorMessage(db->conn), "\n"),
+		    db->conn == NULL ? "out of memory" : PQerrorMessage(db->conn));
+		goto fail;
+	}
+	PQsetNoticeProcessor(db->conn, db_notice, NULL);
+
+	snprintf(set, sizeof(set), "SET statement_timeout = %d",
+	    db->timeout * 1000);
+	res = PQexec(db->conn, set);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_error("db: %s: %s", set, PQresultErrorMessage(res));
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+
+	for (i = 0; i < STMT__MAX; i++) {
+		res = PQprepare(db->conn, db_stmts[i].name, db_stmts[i].sql, 0,
+		    NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			log_error("db: prepare %s: %.*s (is the schema migrated, "
+			    "and the role granted mdauth_app?)", db_stmts[i].name,
+			    (int)strcspn(PQresultErrorMessage(res), "\n"),
+			    PQresultErrorMessage(res));
+			PQclear(res);
+			goto fail;
+		}
+		PQclear(res);
+	}
+	log_info("db: connected to %s as %s", PQdb(db->conn), PQuser(db->conn));
+	return 1;
+fail:
+	db_disconnect(db);
+	return 0;
+}
+
+/* Is this failure one of reaching the server rather than of the statement? */
+static bool
+db_unavailable(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (state == NULL)
+		return true;		/* no server answer at all */
+	/* 08: connection exception; 57: operator intervention (shutdown, timeout); 53: resources */
+	return strncmp(state, "08", 2) == 0 || strncmp(state, "57", 2) == 0 ||
+	    strncmp(state, "53", 2) == 0;
+}
+
+/*
+ * Run a prepared statement.  Returns the result (PQclear it) with DB_OK,
+ * or NULL with DB_UNAVAILABLE or DB_ERROR in *st.
+ */
+static PGresult *
+db_exec(struct db *db, enum db_stmt stmt, int n, const char *const *values,
+    const int *lengths, const int *formats, enum db_status *st)
+{
+	int attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		bool fresh = false;
+		PGresult *res;
+
+		if (db->conn == NULL) {
+			double now = db_clock();
+
+			if (now < db->next_attempt)
+				break;
+			if (!db_connect(db)) {
+				db->next_attempt = now + DB_RETRY_INTERVAL;
+				break;
+			}
+			fresh = true;
+		}
+		res = PQexecPrepared(db->conn, db_stmts[stmt].name, n, values,
+		    lengths, formats, 0);
+		switch (PQresultStatus(res)) {
+		case PGRES_TUPLES_OK:
+		case PGRES_COMMAND_OK:
+			*st = DB_OK;
+			return res;
+		default:
+			break;
+		}
+		if (PQstatus(db->conn) == CONNECTION_BAD || db_unavailable(res)) {
+			log_warn("db: %s: %.*s", db_stmts[stmt].name,
+			    (int)strcspn(PQerrorMessage(db->conn), "\n"),
+			    PQerrorMessage(db->conn));
+			PQclear(res);
+			if (PQstatus(db->conn) == CONNECTION_BAD) {
+				db_disconnect(db);
+				if (!fresh)
+					continue;	/* a stale connection: retry once */
+			}
+			break;
+		}
+		log_error("db: %s: %.*s", db_stmts[stmt].name,
+		    (int)strcspn(PQresultErrorMessage(res), "\n"),
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		*st = DB_ERROR;
+		return NULL;
+	}
+	*st = DB_UNAVAILABLE;
+	return NULL;
+}
+
+enum db_status
+db_ping(struct db *db)
+{
+	enum db_status st;
+	PGresult *res;
+
+	if ((res = db_exec(db, STMT_PING, 0, NULL, NULL, NULL, &st)) != NULL)
+		PQclear(res);
+	return st;
+}
+
+enum db_status
+db_user_by_name(struct db *db, const char *name, struct db_user *user)
+{
+	const char *values[1] = { name };
+	enum db_status st;
+	PGresult *res;
+
+	memset(user, 0, sizeof(*user));
+	if ((res = db_exec(db, STMT_USER_BY_NAME, 1, values, NULL, NULL,
+	    &st)) == NULL)
+		return st;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	user->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	snprintf(user->username, sizeof(user->username), "%s",
+	    PQgetvalue(res, 0, 1));
+	user->password_hash = strdup(PQgetvalue(res, 0, 2));
+	user->disabled = PQgetvalue(res, 0, 3)[0] == 't';
+	PQclear(res);
+	if (user->password_hash == NULL) {
+		log_error("db: user_by_name: out of memory");
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+void
+db_user_free(struct db_user *user)
+{
+	if (user->password_hash != NULL) {
+		explicit_bzero(user->password_hash, strlen(user->password_hash));
+		free(user->password_hash);
+	}
+	memset(user, 0, sizeof(*user));
+}
+
+enum db_status
+db_user_rehash(struct db *db, int64_t id, const char *old_hash,
+    const char *new_hash)
+{
+	char idbuf[24];
+	const char *values[3] = { idbuf, old_hash, new_hash };
+	enum db_status st;
+	PGresult *res;
+
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
+	if ((res = db_exec(db, STMT_USER_REHASH, 3, values, NULL, NULL,
+	    &st)) != NULL)
+		PQclear(res);
+	return st;
+}
+
+enum db_status
+db_login_failed(struct db *db, int64_t user_id, const char *username,
+    const struct db_client *client, const char *reason)
+{
+	char idbuf[24];
+	const char *values[5] = { idbuf, username, client->ip,
+	    client->user_agent, reason };
+	enum db_status st;
+	PGresult *res;
+
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
+	if ((res = db_exec(db, STMT_LOGIN_FAILED, 5, values, NULL, NULL,
+	    &st)) != NULL)
+		PQclear(res);
+	return st;
+}
+
+enum db_status
+db_session_create(struct db *db, int64_t user_id,
+    const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,
+    const struct db_client *client, const struct db_session_params *params,
+    struct db_session *out)
+{
+	char idbuf[24], ttl[24], max[24];
+	const char *values[7] = { idbuf, (const char *)digest, device,
+	    client->ip, client->user_agent, ttl, max };
+	const int lengths[7] = { 0, TOKEN_DIGEST_LEN, 0, 0, 0, 0, 0 };
+	const int formats[7] = { 0, 1, 0, 0, 0, 0, 0 };
+	enum db_status st;
+	PGresult *res;
+
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
+	snprintf(ttl, sizeof(ttl), "%ld", params->ttl < params->max_lifetime ?
+	    params->ttl : params->max_lifetime);
+	snprintf(max, sizeof(max), "%ld", params->max_lifetime);
+	memset(out, 0, sizeof(*out));
+	if ((res = db_exec(db, STMT_SESSION_CREATE, 7, values, lengths, formats,
+	    &st)) == NULL)
+		return st;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_ERROR;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+	out->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	out->state = SESSION_LIVE;
+	out->expires_at = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	out->now = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_status
+db_session_lookup(struct db *db, const uint8_t digest[TOKEN_DIGEST_LEN],
+    const struct db_session_params *params, struct db_session *out)
+{
+	char touch[24], ttl[24];
+	const char *values[4] = { (const char *)digest, touch,
+	    params->sliding ? "true" : "false", ttl };
+	const int lengths[4] = { TOKEN_DIGEST_LEN, 0, 0, 0 };
+	const int formats[4] = { 1, 0, 0, 0 };
+	enum db_status st;
+	PGresult *res;
+	int state;
+
+	snprintf(touch, sizeof(touch), "%ld", params->touch_interval);
+	snprintf(ttl, sizeof(ttl), "%ld", params->ttl);
+	memset(out, 0, sizeof(*out));
+	if ((res = db_exec(db, STMT_SESSION_LOOKUP, 4, values, lengths, formats,
+	    &st)) == NULL)
+		return st;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+	out->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	snprintf(out->username, sizeof(out->username), "%s",
+	    PQgetvalue(res, 0, 2));
+	state = atoi(PQgetvalue(res, 0, 3));
+	out->state = state >= 0 && state < SESSION_STATE__MAX ?
+	    (enum session_state)state : SESSION_REVOKED;
+	out->expires_at = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+	out->now = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_status
+db_session_revoke(struct db *db, const uint8_t digest[TOKEN_DIGEST_LEN],
+    const char *reason, const struct db_client *client)
+{
+	const char *values[4] = { (const char *)digest, reason, client->ip,
+	    client->user_agent };
+	const int lengths[4] = { TOKEN_DIGEST_LEN, 0, 0, 0 };
+	const int formats[4] = { 1, 0, 0, 0 };
+	enum db_status st;
+	PGresult *res;
+	int n;
+
+	if ((res = db_exec(db, STMT_SESSION_REVOKE, 4, values, lengths, formats,
+	    &st)) == NULL)
+		return st;
+	n = PQntuples(res);
+	PQclear(res);
+	return n > 0 ? DB_OK : DB_NOT_FOUND;
+}

@@ -1,0 +1,107 @@
+/*
+ * db.h -- the database layer of the daemon: one libpq connection per
+ * worker, opened after fork, with prepared statements.  All SQL of the
+ * daemon is in db.c; the admin command's is in db_admin.c.
+ */
+#ifndef MDAUTH_DB_H
+#define MDAUTH_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "text.h"
+#include "token.h"
+
+enum db_status {
+	DB_OK,
+	DB_NOT_FOUND,
+	DB_UNAVAILABLE,		/* cannot reach PostgreSQL: 503 */
+	DB_ERROR,		/* the statement failed: a bug, 500 */
+	DB_STATUS__MAX
+};
+
+enum session_state {
+	SESSION_LIVE,
+	SESSION_EXPIRED,
+	SESSION_REVOKED,	/* revoked, or its user disabled */
+	SESSION_STATE__MAX
+};
+
+extern const char *const session_state_names[SESSION_STATE__MAX];
+
+struct db;
+
+struct db_user {
+	int64_t		 id;
+	char		 username[USERNAME_MAX + 1];
+	char		*password_hash;		/* malloc'd */
+	bool		 disabled;
+};
+
+/* A session as seen through its token. */
+struct db_session {
+	char		 id[37];		/* uuid text */
+	int64_t		 user_id;
+	char		 username[USERNAME_MAX + 1];
+	enum session_state state;
+	long long	 expires_at;		/* Unix time, after any renewal */
+	long long	 now;			/* the database's clock */
+};
+
+/* Where a request came from, recorded with sessions and events. */
+struct db_client {
+	const char	*ip;
+	const char	*user_agent;
+};
+
+struct db_session_params {
+	long		 ttl;
+	long		 max_lifetime;
+	long		 touch_interval;
+	bool		 sliding;
+};
+
+/* Set up (but do not connect) a handle.  Returns NULL when out of memory. */
+struct db	*db_new(const char *conninfo, int timeout);
+void		 db_free(struct db *db);
+
+/* Is the connection up?  Reconnects (and re-prepares) if needed. */
+enum db_status	 db_ping(struct db *db);
+
+/* Look a user up by name, case-insensitively.  Free with db_user_free. */
+enum db_status	 db_user_by_name(struct db *db, const char *name,
+		    struct db_user *user);
+void		 db_user_free(struct db_user *user);
+
+/* Replace a stored hash if it is still the one we verified (rehash on login). */
+enum db_status	 db_user_rehash(struct db *db, int64_t id, const char *old_hash,
+		    const char *new_hash);
+
+/* Record a failed login (user_id 0 for an unknown user). */
+enum db_status	 db_login_failed(struct db *db, int64_t user_id,
+		    const char *username, const struct db_client *client,
+		    const char *reason);
+
+/* Create a session for a token digest; fills id and expiry. */
+enum db_status	 db_session_create(struct db *db, int64_t user_id,
+		    const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,
+		    const struct db_client *client,
+		    const struct db_session_params *params,
+		    struct db_session *out);
+
+/*
+ * Find the session of a token digest and, when it is live and its last
+ * use is older than touch_interval, record the use and slide its expiry
+ * (never past its absolute limit) in the same statement.
+ */
+enum db_status	 db_session_lookup(struct db *db,
+		    const uint8_t digest[TOKEN_DIGEST_LEN],
+		    const struct db_session_params *params,
+		    struct db_session *out);
+
+/* Revoke the session of a token digest (logout).  DB_NOT_FOUND if none was live. */
+enum db_status	 db_session_revoke(struct db *db,
+		    const uint8_t digest[TOKEN_DIGEST_LEN], const char *reason,
+		    const struct db_client *client);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * db_admin.c -- the admin command's database work.
+ *
+ *	admin_connect		connect, printing why not
+ *	admin_migrate		apply pending migrations from sql/
+ *	admin_user_add		create a user
+ *	admin_user_passwd	set a user's password hash
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_admin.h"
+
+/* Held for the whole of a migrate run: one migrator at a time. */
+#define MIGRATE_LOCK	"SELECT pg_advisory_lock(hashtext('mdauth.migrate'))"
+#define MIGRATE_UNLOCK	"SELECT pg_advisory_unlock(hashtext('mdauth.migrate'))"
+
+#define MIGRATIONS_MAX	1000
+
+PGconn *
+admin_connect(const char *conninfo)
+{
+	PGconn *conn = PQconnectdb(conninfo);
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "mdauthctl: cannot connect to the database: %s",
+		    PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* Run a statement without parameters.  Returns 1 on success. */
+static int
+admin_exec(PGconn *conn, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		fprintf(stderr, "mdauthctl: %s: %s", what,
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return 0;
+	}
+	PQclear(res);
+	return 1;
+}
+
+static char *
+admin_read_file(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *text = NULL;
+	long len;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)len + 1)) != NULL) {
+		if (fread(text, 1, (size_t)len, f) != (size_t)len) {
+			free(text);
+			text = NULL;
+		} else
+			text[len] = '\0';
+	}
+	fclose(f);
+	return text;
+}
+
+/* Is name "NNN_something.sql"?  Returns its number, or -1. */
+static int
+admin_migration_version(const char *name)
+{
+	size_t len = strlen(name);
+	char *end;
+	long v;
+
+	if (len < 6 || strcmp(name + len - 4, ".sql") != 0 ||
+	    name[0] < '0' || name[0] > '9')
+		return -1;
+	v = strtol(name, &end, 10);
+	if (*end != '_' || v <= 0 || v >= 100000)
+		return -1;
+	return (int)v;
+}
+
+static int
+admin_migration_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return admin_migration_version(x) - admin_migration_version(y);
+}
+
+/* Is a version recorded?  Returns 1 yes, 0 no, -1 on error. */
+static int
+admin_migration_applied(PGconn *conn, int version)
+{
+	char v[16];
+	const char *values[1] = { v };
+	PGresult *res;
+	int rc;
+
+	snprintf(v, sizeof(v), "%d", version);
+	res = PQexecParams(conn, "SELECT 1 FROM mdauth.schema_migrations "
+	    "WHERE version = $1", 1, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "mdauthctl: migrate: %s",
+		    PQresultErrorMessage(res));
+		rc = -1;
+	} else
+		rc = PQntuples(res) > 0;
+	PQclear(res);
+	return rc;
+}
+
+/* Apply one migration in a transaction.  Returns 1 on success. */
+static int
+admin_migration_apply(PGconn *conn, const char *dir, const char *name,
+    int version)
+{
+	char path[4096], v[16];
+	const char *values[2] = { v, name };
+	PGresult *res;
+	char *sql;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(v, sizeof(v), "%d", version);
+	if ((sql = admin_read_file(path)) == NULL) {
+		fprintf(stderr, "mdauthctl: migrate: %s: %s\n", path,
+		    strerror(errno));
+		return 0;
+	}
+	if (!admin_exec(conn, "BEGIN", "migrate")) {
+		free(sql);
+		return 0;
+	}
+	/* A migration file is trusted SQL from the package, run as written. */
+	if (!admin_exec(conn, sql, name)) {
+		free(sql);
+		(void)admin_exec(conn, "ROLLBACK", "migrate");
+		return 0;
+	}
+	free(sql);
+	res = PQexecParams(conn, "INSERT INTO mdauth.schema_migrations "
+	    "(version, name) VALUES ($1, $2)", 2, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "mdauthctl: migrate: %s: %s", name,
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		(void)admin_exec(conn, "ROLLBACK", "migrate");
+		return 0;
+	}
+	PQclear(res);
+	if (!admin_exec(conn, "COMMIT", "migrate"))
+		return 0;
+	printf("applied %s\n", name);
+	return 1;
+}
+
+int
+admin_migrate(PGconn *conn, const char *sqldir)
+{
+	char *names[MIGRATIONS_MAX];
+	struct dirent *de;
+	DIR *dir;
+	size_t n = 0, i, applied = 0;
+	int rc = 0, done;
+
+	if ((dir = opendir(sqldir)) == NULL) {
+		fprintf(stderr, "mdauthctl: migrate: %s: %s\n", sqldir,
+		    strerror(errno));
+		return 0;
+	}
+	while ((de = readdir(dir)) != NULL && n < MIGRATIONS_MAX)
+		if (admin_migration_version(de->d_name) > 0 &&
+		    (names[n] = strdup(de->d_name)) != NULL)
+			n++;
+	closedir(dir);
+	if (n == 0) {
+		fprintf(stderr, "mdauthctl: migrate: no NNN_name.sql files in "
+		    "%s\n", sqldir);
+		return 0;
+	}
+	qsort(names, n, sizeof(names[0]), admin_migration_cmp);
+	for (i = 1; i < n; i++)
+		if (admin_migration_version(names[i]) ==
+		    admin_migration_version(names[i - 1])) {
+			fprintf(stderr, "mdauthctl: migrate: %s and %s have "
+			    "the same number\n", names[i - 1], names[i]);
+			goto out;
+		}
+
+	if (!admin_exec(conn, MIGRATE_LOCK, "migrate: lock"))
+		goto out;
+	if (!admin_exec(conn, "SET client_min_messages = warning", "migrate") ||
+	    !admin_exec(conn,
+	    "CREATE SCHEMA IF NOT EXISTS mdauth;"
+	    "CREATE TABLE IF NOT EXISTS mdauth.schema_migrations ("
+	    " version integer PRIMARY KEY,"
+	    " name text NOT NULL,"
+	    " applied_at timestamptz NOT NULL DEFAULT now())",
+	    "migrate: schema_migrations"))
+		goto unlock;
+	for (i = 0; i < n; i++) {
+		int version = admin_migration_version(names[i]);
+
+		if ((done = admin_migration_applied(conn, version)) == -1)
+			goto unlock;
+		if (done)
+			continue;
+		if (!admin_migration_apply(conn, sqldir, names[i], version))
+			goto unlock;
+		applied++;
+	}
+	if (applied == 0)
+		printf("schema is up to date (%zu migrations)\n", n);
+	rc = 1;
+unlock:
+	(void)admin_exec(conn, MIGRATE_UNLOCK, "migrate: unlock");
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	return rc;
+}
+
+enum admin_result
+admin_user_add(PGconn *conn, const char *name, const char *hash)
+{
+	const char *values[2] = { name, hash };
+	enum admin_result r = ADMIN_OK;
+	PGresult *res;
+	const char *state;
+
+	res = PQexecParams(conn, "INSERT INTO mdauth.users (username, "
+	    "password_hash) VALUES ($1, $2)", 2, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (state != NULL && strcmp(state, "23505") == 0)
+			r = ADMIN_EXISTS;	/* unique_violation */
+		else {
+			fprintf(stderr, "mdauthctl: user add: %s",
+			    PQresultErrorMessage(res));
+			r = ADMIN_FAILED;
+		}
+	}
+	PQclear(res);
+	return r;
+}
+
+enum admin_result
+admin_user_passwd(PGconn *conn, const char *name, const char *hash)
+{
+	const char *values[2] = { name, hash };
+	enum admin_result r = ADMIN_OK;
+	PGresult *res;
+
+	res = PQexecParams(conn, "UPDATE mdauth.users SET password_hash = $2, "
+	    "updated_at = now() WHERE lower(username) = lower($1)", 2, NULL,
+	    values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "mdauthctl: user passwd: %s",
+		    PQresultErrorMessage(res));
+		r = ADMIN_FAILED;
+	} else if (strcmp(PQcmdTuples(res), "0") == 0)
+		r = ADMIN_NOT_FOUND;
+	PQclear(res);
+	return r;
+}

@@ -1,0 +1,132 @@
+/*
+ * handler_login.c -- POST /login: username and password for a session.
+ *
+ *	handler_login	the handler
+ *	login_reply	the 200 body with the token
+ *
+ * Every failure (unknown user, disabled user, wrong password, unusable
+ * stored hash) runs exactly one argon2id verify and gets the same 401, so
+ * neither the answer nor its timing tells whether a user exists.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "handler.h"
+#include "log.h"
+
+static void
+login_reply(struct response *resp, const struct token *tok,
+    const struct db_session *sess)
+{
+	json_object *body = json_object_new_object();
+	char when[32];
+
+	if (body == NULL) {
+		resp_error(resp, ERR_SERVER_ERROR, "out of memory");
+		return;
+	}
+	json_object_object_add(body, "token",
+	    json_object_new_string_len(tok->text, TOKEN_TEXT_LEN));
+	json_object_object_add(body, "token_type",
+	    json_object_new_string("Bearer"));
+	json_object_object_add(body, "expires_in",
+	    json_object_new_int64(sess->expires_at - sess->now));
+	json_object_object_add(body, "expires_at", json_object_new_string(
+	    resp_time(sess->expires_at, when, sizeof(when))));
+	json_object_object_add(body, "session_id",
+	    json_object_new_string(sess->id));
+	resp_json(resp, 200, body);
+	resp->secret = true;
+}
+
+void
+handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
+{
+	struct login_input in;
+	struct db_user user;
+	struct db_session sess;
+	struct client_buf cbuf;
+	struct db_client client;
+	struct token tok;
+	enum password_result pw;
+	enum db_status st;
+	const char *why, *hash, *reason = NULL;
+	char rehash[PASSWORD_HASH_MAX];
+
+	memset(&user, 0, sizeof(user));
+	memset(&tok, 0, sizeof(tok));
+	if (!request_parse_login(req->body, req->body_len, &in, &why)) {
+		resp_error(resp, ERR_INVALID_REQUEST, why);
+		return;
+	}
+	handler_client(req, &cbuf, &client);
+
+	st = db_user_by_name(ctx->db, in.username, &user);
+	if (st != DB_OK && st != DB_NOT_FOUND) {
+		handler_db_failure(resp, st, "login");
+		goto out;
+	}
+	hash = st == DB_OK ? user.password_hash : password_dummy();
+	pw = password_verify(hash, in.password, in.password_len);
+	if (pw == PASSWORD_NOMEM) {
+		log_warn("login: argon2 could not allocate %" PRIu32 " KiB",
+		    ctx->password.memory_kib);
+		resp_error(resp, ERR_SERVICE_UNAVAILABLE,
+		    "the server is busy; try again later");
+		resp->retry_after = 1;
+		goto out;
+	}
+	if (st == DB_NOT_FOUND)
+		reason = "unknown user";
+	else if (pw != PASSWORD_MATCH)
+		reason = "wrong password";
+	else if (user.disabled)
+		reason = "user disabled";
+	if (reason != NULL) {
+		log_info("login: failed for %s from %s: %s",
+		    st == DB_OK ? user.username : "an unknown user", client.ip,
+		    reason);
+		st = db_login_failed(ctx->db, user.id, in.username, &client,
+		    reason);
+		if (st == DB_UNAVAILABLE) {
+			handler_db_failure(resp, st, "login");
+			goto out;
+		}
+		resp_error(resp, ERR_INVALID_CREDENTIALS,
+		    "invalid username or password");
+		resp->challenge = CHALLENGE_PLAIN;
+		goto out;
+	}
+
+	if (!token_new(&tok)) {
+		resp_error(resp, ERR_SERVER_ERROR, "internal error");
+		goto out;
+	}
+	st = db_session_create(ctx->db, user.id, tok.digest, in.device, &client,
+	    &ctx->session, &sess);
+	if (st != DB_OK) {
+		handler_db_failure(resp, st, "login");
+		goto out;
+	}
+	/* A hash made with older parameters is replaced now that we know the password. */
+	if (password_needs_rehash(user.password_hash, &ctx->password) &&
+	    password_hash(&ctx->password, in.password, in.password_len, rehash,
+	    sizeof(rehash)) == PASSWORD_MATCH) {
+		if (db_user_rehash(ctx->db, user.id, user.password_hash,
+		    rehash) == DB_OK)
+			log_info("login: user %" PRId64 ": password re-hashed "
+			    "with the current parameters", user.id);
+		explicit_bzero(rehash, sizeof(rehash));
+	}
+	login_reply(resp, &tok, &sess);
+	snprintf(resp->log_user_buf, sizeof(resp->log_user_buf), "%" PRId64,
+	    user.id);
+	resp->log_user = resp->log_user_buf;
+out:
+	token_wipe(&tok);
+	db_user_free(&user);
+	request_login_free(&in);
+}

@@ -1,0 +1,48 @@
+/*
+ * handler_validate.c -- GET|HEAD /validate: is this token live?
+ *
+ * Used by clients and by the web server's own check (nginx auth_request):
+ * the user comes back both in the body and in X-Auth-* headers.  This is
+ * the hot path: one statement, which also renews the session when due.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "handler.h"
+
+void
+handler_validate(struct ctx *ctx, const struct request *req,
+    struct response *resp)
+{
+	struct db_session sess;
+	json_object *body;
+	char when[32];
+
+	if (auth_bearer(ctx, req, resp, &sess) != AUTH_OK)
+		return;
+	if ((body = json_object_new_object()) == NULL) {
+		resp_error(resp, ERR_SERVER_ERROR, "out of memory");
+		return;
+	}
+	json_object_object_add(body, "user_id",
+	    json_object_new_int64(sess.user_id));
+	json_object_object_add(body, "username",
+	    json_object_new_string(sess.username));
+	json_object_object_add(body, "session_id",
+	    json_object_new_string(sess.id));
+	json_object_object_add(body, "expires_at", json_object_new_string(
+	    resp_time(sess.expires_at, when, sizeof(when))));
+	json_object_object_add(body, "expires_in",
+	    json_object_new_int64(sess.expires_at - sess.now));
+	resp_json(resp, 200, body);
+
+	snprintf(resp->log_user_buf, sizeof(resp->log_user_buf), "%" PRId64,
+	    sess.user_id);
+	resp->log_user = resp->log_user_buf;
+	if (!resp_header(resp, "X-Auth-User", sess.username) ||
+	    !resp_header(resp, "X-Auth-User-Id", resp->log_user_buf) ||
+	    !resp_header(resp, "X-Auth-Session-Id", sess.id))
+		resp_error(resp, ERR_SERVER_ERROR, "out of memory");
+}

@@ -1,0 +1,276 @@
+/*
+ * master.c -- the master process.
+ *
+ *	master_run		the supervision loop
+ *	master_spawn		fork one worker into a slot
+ *	master_reap		collect dead workers, schedule replacements
+ *	master_reload		SIGHUP: new configuration, new generation
+ *	master_signal_all	signal every worker, old generations too
+ *
+ * The master does no request work.  It keeps its signals blocked and
+ * takes them with sigtimedwait(2), so there are no handlers and no races
+ * between a signal and the decision to sleep.  A worker that dies soon
+ * after it started is restarted after a delay that doubles each time
+ * (0.1 s up to 30 s), so a worker that cannot start does not spin.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "master.h"
+#include "worker.h"
+
+#define MASTER_SLOTS_MAX	256
+#define MASTER_OLD_MAX		1024
+#define BACKOFF_MIN		0.1	/* seconds */
+#define BACKOFF_MAX		30.0
+#define QUICK_DEATH		2.0	/* a worker that lived less failed to start */
+
+struct slot {
+	pid_t	pid;		/* 0: empty */
+	double	started;
+	double	respawn_at;	/* when empty: when to fork again */
+	int	failures;	/* quick deaths in a row */
+};
+
+struct master {
+	struct conf	*conf;
+	const char	*conf_path;
+	int		 listen_fd;
+	struct slot	 slots[MASTER_SLOTS_MAX];
+	int		 nslots;
+	pid_t		 old[MASTER_OLD_MAX];	/* previous generations, retiring */
+	int		 nold;
+	sigset_t	 sigs;
+};
+
+static double
+master_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+master_spawn(struct master *m, struct slot *s)
+{
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		log_error("master: fork: %m");
+		s->respawn_at = master_clock() + 1.0;
+		return;
+	}
+	if (pid == 0) {
+		sigprocmask(SIG_UNBLOCK, &m->sigs, NULL);
+		worker_main(m->conf, m->listen_fd);
+	}
+	s->pid = pid;
+	s->started = master_clock();
+	log_debug("master: worker %ld started", (long)pid);
+}
+
+static int
+master_live(const struct master *m)
+{
+	int i, n = m->nold;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid != 0)
+			n++;
+	return n;
+}
+
+static void
+master_signal_all(struct master *m, int sig)
+{
+	int i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid != 0)
+			kill(m->slots[i].pid, sig);
+	for (i = 0; i < m->nold; i++)
+		kill(m->old[i], sig);
+}
+
+static void
+master_reap(struct master *m, bool stopping)
+{
+	double now = master_clock();
+	pid_t pid;
+	int status, i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (i = 0; i < m->nold; i++)
+			if (m->old[i] == pid) {
+				m->old[i] = m->old[--m->nold];
+				break;
+			}
+		for (i = 0; i < m->nslots; i++) {
+			struct slot *s = &m->slots[i];
+			double lived, delay = 0;
+
+			if (s->pid != pid)
+				continue;
+			lived = now - s->started;
+			s->pid = 0;
+			if (stopping)
+				break;
+			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+				s->failures = 0;	/* retired (max_requests) */
+			} else if (lived < QUICK_DEATH) {
+				delay = BACKOFF_MIN * (1 << (s->failures < 9 ?
+				    s->failures : 9));
+				if (delay > BACKOFF_MAX)
+					delay = BACKOFF_MAX;
+				s->failures++;
+			} else {
+				s->failures = 0;
+			}
+			if (WIFSIGNALED(status))
+				log_warn("master: worker %ld killed by signal "
+				    "%d after %.1fs; replacing it%s", (long)pid,
+				    WTERMSIG(status), lived, delay > 0 ?
+				    " after a delay" : "");
+			else if (WEXITSTATUS(status) != 0)
+				log_warn("master: worker %ld exited with status "
+				    "%d after %.1fs; replacing it in %.1fs",
+				    (long)pid, WEXITSTATUS(status), lived, delay);
+			s->respawn_at = now + delay;
+			break;
+		}
+	}
+}
+
+/* SIGHUP: load the file again; on success, a new generation of workers. */
+static void
+master_reload(struct master *m)
+{
+	struct conf fresh;
+	char err[512];
+	int i;
+
+	conf_defaults(&fresh);
+	if (!conf_load(&fresh, m->conf_path, err, sizeof(err))) {
+		log_error("reload: %s; keeping the running configuration", err);
+		conf_free(&fresh);
+		return;
+	}
+	if ((fresh.listen == NULL) != (m->conf->listen == NULL) ||
+	    (fresh.listen != NULL && strcmp(fresh.listen, m->conf->listen) != 0)) {
+		log_warn("reload: a new listen takes a restart; keeping %s",
+		    m->conf->listen != NULL ? m->conf->listen : "fd 0");
+		free(fresh.listen);
+		fresh.listen = m->conf->listen != NULL ?
+		    strdup(m->conf->listen) : NULL;
+	}
+	/* The running workers finish what they hold and exit; new ones take over. */
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid != 0 && m->nold < MASTER_OLD_MAX) {
+			kill(m->slots[i].pid, SIGTERM);
+			m->old[m->nold++] = m->slots[i].pid;
+		}
+	conf_free(m->conf);
+	*m->conf = fresh;
+	log_set_level(m->conf->log_level);
+	m->nslots = m->conf->workers;
+	memset(m->slots, 0, sizeof(m->slots));
+	for (i = 0; i < m->nslots; i++)
+		master_spawn(m, &m->slots[i]);
+	log_info("reload: configuration reloaded, %d workers", m->nslots);
+}
+
+int
+master_run(struct conf *conf, const char *conf_path, int listen_fd)
+{
+	struct master m;
+	struct timespec ts;
+	double deadline = 0, now, wake;
+	bool stopping = false, killed = false;
+	int i, sig;
+
+	memset(&m, 0, sizeof(m));
+	m.conf = conf;
+	m.conf_path = conf_path;
+	m.listen_fd = listen_fd;
+	m.nslots = conf->workers;
+	sigemptyset(&m.sigs);
+	sigaddset(&m.sigs, SIGCHLD);
+	sigaddset(&m.sigs, SIGTERM);
+	sigaddset(&m.sigs, SIGINT);
+	sigaddset(&m.sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &m.sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	log_info("master: starting %d workers", m.nslots);
+	for (i = 0; i < m.nslots; i++)
+		master_spawn(&m, &m.slots[i]);
+
+	for (;;) {
+		master_reap(&m, stopping);
+		now = master_clock();
+		if (stopping) {
+			if (master_live(&m) == 0)
+				break;
+			if (!killed && now >= deadline) {
+				log_warn("master: shutdown_timeout reached; "
+				    "killing %d workers", master_live(&m));
+				master_signal_all(&m, SIGKILL);
+				killed = true;
+			}
+			wake = killed ? now + 1.0 : deadline;
+		} else {
+			wake = now + 60.0;
+			for (i = 0; i < m.nslots; i++) {
+				struct slot *s = &m.slots[i];
+
+				if (s->pid != 0)
+					continue;
+				if (s->respawn_at <= now)
+					master_spawn(&m, s);
+				else if (s->respawn_at < wake)
+					wake = s->respawn_at;
+			}
+		}
+		if (wake < now)
+			wake = now;
+		ts.tv_sec = (time_t)(wake - now);
+		ts.tv_nsec = (long)((wake - now - (double)ts.tv_sec) * 1e9);
+		sig = sigtimedwait(&m.sigs, NULL, &ts);
+		if (sig == -1)
+			continue;	/* EAGAIN (time is up) or EINTR */
+		switch (sig) {
+		case SIGTERM:
+		case SIGINT:
+			if (stopping)
+				break;
+			log_info("master: %s: stopping; in-flight requests "
+			    "have %ds", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+			    conf->shutdown_timeout);
+			stopping = true;
+			deadline = master_clock() + m.conf->shutdown_timeout;
+			master_signal_all(&m, SIGTERM);
+			break;
+		case SIGHUP:
+			if (!stopping)
+				master_reload(&m);
+			break;
+		default:
+			break;		/* SIGCHLD: reaped at the top */
+		}
+	}
+	if (m.conf->listen != NULL && m.conf->listen[0] == '/' &&
+	    unlink(m.conf->listen) == -1 && errno != ENOENT)
+		log_warn("master: unlink %s: %m", m.conf->listen);
+	log_info("master: stopped");
+	return 0;
+}

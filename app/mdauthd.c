@@ -1,0 +1,97 @@
+/*
+ * mdauthd.c -- the FastCGI authentication daemon: options and start-up.
+ *
+ *	main	parse options, load the configuration, open the socket,
+ *		detach, drop privileges, hand over to the master
+ *	usage	the help text
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "daemon.h"
+#include "log.h"
+#include "master.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: mdauthd [-dhtV] [-c file]\n"
+	    "  -c file  configuration file (default %s)\n"
+	    "  -d       detach into the background, log to syslog, write pid_file\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -V       print the version and exit\n"
+	    "  -h       this help\n", CONF_DEFAULT_PATH);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = CONF_DEFAULT_PATH;
+	struct conf conf;
+	char err[512];
+	bool detach = false, test = false;
+	int ch, fd, rc;
+
+	while ((ch = getopt(argc, argv, "c:dhtV")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			detach = true;
+			break;
+		case 't':
+			test = true;
+			break;
+		case 'V':
+			printf("mdauthd %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	log_init("mdauthd", LOG_LEVEL_INFO, false);
+	conf_defaults(&conf);
+	if (!conf_load(&conf, path, err, sizeof(err))) {
+		fprintf(stderr, "mdauthd: %s\n", err);
+		return 1;
+	}
+	if (test) {
+		printf("mdauthd: %s: configuration ok\n", path);
+		conf_free(&conf);
+		return 0;
+	}
+	log_set_level(conf.log_level);
+
+	if ((fd = daemon_listen(&conf)) == -1 || !daemon_chown_socket(&conf))
+		return 1;
+	if (detach) {
+		if (!daemon_detach(fd))
+			return 1;
+		log_init("mdauthd", conf.log_level, true);
+	}
+	if (!daemon_write_pid(conf.pid_file) || !daemon_drop_privileges(&conf))
+		return 1;
+	log_info("mdauthd %s: serving on %s", PACKAGE_VERSION,
+	    conf.listen != NULL ? conf.listen : "fd 0");
+	rc = master_run(&conf, path, fd);
+	if (conf.pid_file != NULL)
+		unlink(conf.pid_file);
+	conf_free(&conf);
+	return rc;
+}

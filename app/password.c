@@ -1,0 +1,118 @@
+/*
+ * password.c -- argon2id password hashes.
+ *
+ *	password_hash		new PHC string with a fresh salt
+ *	password_verify		check a password against a PHC string
+ *	password_dummy_init	the hash unknown users are checked against
+ *	password_dummy		that hash
+ *	password_needs_rehash	are the stored parameters the current ones?
+ */
+#include "config.h"
+
+#include <argon2.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "password.h"
+#include "token.h"
+
+#define PASSWORD_SALT_LEN	16
+#define PASSWORD_TAG_LEN	32
+
+static char password_dummy_hash[PASSWORD_HASH_MAX];
+
+static enum password_result
+password_from_argon2(int rc)
+{
+	switch (rc) {
+	case ARGON2_OK:
+		return PASSWORD_MATCH;
+	case ARGON2_VERIFY_MISMATCH:
+		return PASSWORD_MISMATCH;
+	case ARGON2_MEMORY_ALLOCATION_ERROR:
+		return PASSWORD_NOMEM;
+	default:
+		return PASSWORD_FAILED;
+	}
+}
+
+enum password_result
+password_hash(const struct password_params *params, const char *password,
+    size_t len, char *out, size_t outlen)
+{
+	uint8_t salt[PASSWORD_SALT_LEN];
+	int rc;
+
+	if (!random_bytes(salt, sizeof(salt)))
+		return PASSWORD_FAILED;
+	rc = argon2id_hash_encoded(params->iterations, params->memory_kib,
+	    params->parallelism, password, len, salt, sizeof(salt),
+	    PASSWORD_TAG_LEN, out, outlen);
+	if (rc != ARGON2_OK)
+		log_error("argon2id_hash_encoded: %s", argon2_error_message(rc));
+	return password_from_argon2(rc);
+}
+
+enum password_result
+password_verify(const char *encoded, const char *password, size_t len)
+{
+	enum password_result r;
+	int rc;
+
+	rc = argon2id_verify(encoded, password, len);
+	r = password_from_argon2(rc);
+	if (r != PASSWORD_FAILED)
+		return r;
+	/*
+	 * A corrupt or foreign stored string fails to decode at once; spend
+	 * the work of a real verify so that it looks like a wrong password.
+	 */
+	log_warn("password: stored hash is not usable: %s",
+	    argon2_error_message(rc));
+	if (password_dummy_hash[0] != '\0' && encoded != password_dummy_hash &&
+	    argon2id_verify(password_dummy_hash, password, len) ==
+	    ARGON2_MEMORY_ALLOCATION_ERROR)
+		return PASSWORD_NOMEM;
+	return PASSWORD_MISMATCH;
+}
+
+int
+password_dummy_init(const struct password_params *params)
+{
+	uint8_t secret[24];
+	char text[33];
+
+	/* A password nobody knows, so the dummy never matches anything. */
+	if (!random_bytes(secret, sizeof(secret)))
+		return 0;
+	base64url_encode(secret, sizeof(secret), text);
+	explicit_bzero(secret, sizeof(secret));
+	if (password_hash(params, text, strlen(text), password_dummy_hash,
+	    sizeof(password_dummy_hash)) != PASSWORD_MATCH) {
+		explicit_bzero(text, sizeof(text));
+		password_dummy_hash[0] = '\0';
+		return 0;
+	}
+	explicit_bzero(text, sizeof(text));
+	return 1;
+}
+
+const char *
+password_dummy(void)
+{
+	return password_dummy_hash;
+}
+
+bool
+password_needs_rehash(const char *encoded, const struct password_params *params)
+{
+	unsigned version, m, t, p;
+	int used = 0;
+
+	if (sscanf(encoded, "$argon2id$v=%u$m=%u,t=%u,p=%u$%n", &version, &m,
+	    &t, &p, &used) != 4 || used == 0)
+		return true;
+	return version != ARGON2_VERSION_NUMBER || m != params->memory_kib ||
+	    t != params->iterations || p != params->parallelism;
+}

@@ -1,0 +1,58 @@
+/*
+ * password.h -- argon2id password hashes in PHC string form.
+ */
+#ifndef MDAUTH_PASSWORD_H
+#define MDAUTH_PASSWORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PASSWORD_MIN		8	/* bytes, when a password is set */
+#define PASSWORD_MAX		1024	/* bytes; never truncated */
+#define PASSWORD_HASH_MAX	192	/* room for any PHC string we produce */
+
+struct password_params {
+	uint32_t	memory_kib;
+	uint32_t	iterations;
+	uint32_t	parallelism;
+};
+
+enum password_result {
+	PASSWORD_MATCH,
+	PASSWORD_MISMATCH,
+	PASSWORD_NOMEM,		/* argon2 could not allocate: 503, never 401 */
+	PASSWORD_FAILED,	/* any other failure of the library */
+	PASSWORD_RESULT__MAX
+};
+
+/*
+ * Hash a password with a fresh 16-byte salt into out (PASSWORD_HASH_MAX).
+ * Returns PASSWORD_MATCH on success, PASSWORD_NOMEM or PASSWORD_FAILED.
+ */
+enum password_result password_hash(const struct password_params *params,
+	    const char *password, size_t len, char *out, size_t outlen)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Verify a password against a stored PHC string.  A stored string that
+ * is not a valid argon2id hash costs one verify against the dummy hash all
+ * the same and never matches, so that it cannot be told apart by timing.
+ */
+enum password_result password_verify(const char *encoded, const char *password,
+	    size_t len) __attribute__((warn_unused_result));
+
+/*
+ * Make the dummy hash that unknown users are verified against, with the
+ * given parameters, so every failed login costs the same.  Returns 1 on
+ * success, 0 on failure.
+ */
+int	password_dummy_init(const struct password_params *params)
+	    __attribute__((warn_unused_result));
+const char *password_dummy(void);
+
+/* Was encoded made with other parameters than params (or is it not argon2id)? */
+bool	password_needs_rehash(const char *encoded,
+	    const struct password_params *params);
+
+#endif

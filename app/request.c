@@ -1,0 +1,261 @@
+/*
+ * request.c -- the request reader.
+ *
+ *	request_from_params	FastCGI parameters into struct request
+ *	request_is_json		Content-Type check
+ *	request_read_body	read exactly CONTENT_LENGTH bytes
+ *	request_free		wipe and free the body
+ *	request_parse_json	strict JSON object parsing with json-c
+ *	request_parse_login	the login body, field by field
+ *	request_login_free	wipe the password and free the object
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "password.h"
+#include "request.h"
+#include "text.h"
+
+const char *const http_method_names[METHOD__MAX] = {
+	"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "OTHER",
+};
+
+static enum http_method
+request_method(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return METHOD_OTHER;
+	for (i = 0; i < METHOD_OTHER; i++)
+		if (strcmp(name, http_method_names[i]) == 0)
+			return i;
+	return METHOD_OTHER;
+}
+
+static const char *
+request_param(FCGX_ParamArray envp, const char *name, const char *dflt)
+{
+	const char *v = FCGX_GetParam(name, envp);
+
+	return v != NULL ? v : dflt;
+}
+
+void
+request_from_params(struct request *req, FCGX_ParamArray envp)
+{
+	const char *len, *https;
+	char *end;
+
+	memset(req, 0, sizeof(*req));
+	req->method = request_method(FCGX_GetParam("REQUEST_METHOD", envp));
+	req->path = request_param(envp, "PATH_INFO", "");
+	req->content_type = FCGX_GetParam("CONTENT_TYPE", envp);
+	req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
+	req->remote_addr = request_param(envp, "REMOTE_ADDR", "");
+	req->user_agent = request_param(envp, "HTTP_USER_AGENT", "");
+	https = FCGX_GetParam("HTTPS", envp);
+	req->https = https != NULL && strcasecmp(https, "on") == 0;
+
+	req->content_length = -1;
+	len = FCGX_GetParam("CONTENT_LENGTH", envp);
+	if (len != NULL && *len != '\0') {
+		errno = 0;
+		req->content_length = strtoll(len, &end, 10);
+		if (errno != 0 || *end != '\0' || len[0] < '0' || len[0] > '9') {
+			req->content_length = -1;
+			req->content_length_bad = true;
+		}
+	}
+}
+
+bool
+request_is_json(const char *ct)
+{
+	static const char json[] = "application/json";
+	size_t n = sizeof(json) - 1;
+
+	if (ct == NULL || strncasecmp(ct, json, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+int
+request_read_body(struct request *req, FCGX_Stream *in)
+{
+	size_t want, got = 0;
+
+	want = req->content_length > 0 ? (size_t)req->content_length : 0;
+	if ((req->body = malloc(want + 1)) == NULL) {
+		log_error("request: body of %zu bytes: out of memory", want);
+		return 0;
+	}
+	while (got < want) {
+		int n = FCGX_GetStr(req->body + got, (int)(want - got), in);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	req->body[got] = '\0';
+	req->body_len = got;
+	return got == want;
+}
+
+void
+request_free(struct request *req)
+{
+	if (req->body != NULL) {
+		explicit_bzero(req->body, req->body_len);
+		free(req->body);
+		req->body = NULL;
+	}
+}
+
+json_object *
+request_parse_json(const char *body, size_t len, const char **why)
+{
+	struct json_tokener *tok;
+	json_object *obj;
+	size_t end;
+
+	*why = "request body is not valid JSON";
+	if (len == 0) {
+		*why = "request body is empty";
+		return NULL;
+	}
+	if (memchr(body, '\0', len) != NULL) {
+		*why = "request body contains a NUL byte";
+		return NULL;
+	}
+	if (len > (size_t)INT32_MAX || (tok = json_tokener_new_ex(JSON_DEPTH_MAX)) == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, body, (int)len);
+	switch (json_tokener_get_error(tok)) {
+	case json_tokener_success:
+		break;
+	case json_tokener_error_depth:
+		*why = "request body is nested too deeply";
+		goto fail;
+	case json_tokener_error_parse_utf8_string:
+		*why = "request body is not valid UTF-8";
+		goto fail;
+	default:
+		goto fail;
+	}
+	for (end = json_tokener_get_parse_end(tok); end < len; end++)
+		if (strchr(" \t\r\n", body[end]) == NULL) {
+			*why = "request body has data after the JSON value";
+			goto fail;
+		}
+	json_tokener_free(tok);
+	if (!json_object_is_type(obj, json_type_object)) {
+		*why = "request body is not a JSON object";
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+fail:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return NULL;
+}
+
+/*
+ * Fetch a string member.  json-c keeps "\u0000" inside the string but
+ * returns a C string that ends there, so a length that differs from
+ * strlen() means an embedded NUL.  Returns 1 with the value (NULL if
+ * absent and optional), 0 with *why.
+ */
+static int
+request_string_field(json_object *obj, const char *name, bool required,
+    size_t max, const char **out, size_t *outlen, const char **why)
+{
+	static char reason[96];
+	json_object *v;
+	int len;
+
+	*out = NULL;
+	*outlen = 0;
+	if (!json_object_object_get_ex(obj, name, &v)) {
+		if (!required)
+			return 1;
+		snprintf(reason, sizeof(reason), "\"%s\" is missing", name);
+		goto fail;
+	}
+	if (!json_object_is_type(v, json_type_string)) {
+		snprintf(reason, sizeof(reason), "\"%s\" must be a string", name);
+		goto fail;
+	}
+	len = json_object_get_string_len(v);
+	*out = json_object_get_string(v);
+	if (len < 0 || (size_t)len != strlen(*out)) {
+		snprintf(reason, sizeof(reason), "\"%s\" contains a NUL character",
+		    name);
+		goto fail;
+	}
+	if (len == 0) {
+		snprintf(reason, sizeof(reason), "\"%s\" is empty", name);
+		goto fail;
+	}
+	if ((size_t)len > max) {
+		snprintf(reason, sizeof(reason), "\"%s\" is longer than %zu bytes",
+		    name, max);
+		goto fail;
+	}
+	*outlen = (size_t)len;
+	return 1;
+fail:
+	*out = NULL;
+	*why = reason;
+	return 0;
+}
+
+int
+request_parse_login(const char *body, size_t len, struct login_input *in,
+    const char **why)
+{
+	size_t device_len;
+
+	memset(in, 0, sizeof(*in));
+	if ((in->root = request_parse_json(body, len, why)) == NULL)
+		return 0;
+	if (!request_string_field(in->root, "username", true, USERNAME_MAX,
+	    &in->username, &in->username_len, why) ||
+	    !request_string_field(in->root, "password", true, PASSWORD_MAX,
+	    &in->password, &in->password_len, why) ||
+	    !request_string_field(in->root, "device", false, DEVICE_MAX,
+	    &in->device, &device_len, why)) {
+		request_login_free(in);
+		return 0;
+	}
+	return 1;
+}
+
+void
+request_login_free(struct login_input *in)
+{
+	json_object *pw;
+
+	if (in->root == NULL)
+		return;
+	/* json-c owns the password's bytes: wipe them before they are freed. */
+	if (json_object_object_get_ex(in->root, "password", &pw) &&
+	    json_object_is_type(pw, json_type_string))
+		explicit_bzero((char *)(uintptr_t)json_object_get_string(pw),
+		    (size_t)json_object_get_string_len(pw));
+	json_object_put(in->root);
+	memset(in, 0, sizeof(*in));
+}

@@ -1,0 +1,88 @@
+/*
+ * text.c -- small string checks.
+ *
+ *	text_utf8_valid		strict UTF-8 (RFC 3629)
+ *	text_username_valid	what a username may be
+ *	text_sanitize		make a header value safe to store and log
+ *	text_equal_const_time	compare secrets
+ */
+#include "config.h"
+
+#include <stdint.h>
+
+#include "text.h"
+
+bool
+text_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		uint32_t cp;
+		size_t n, i;
+
+		if (*p < 0x80) {
+			p++;
+			continue;
+		} else if ((*p & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *p & 0x1f;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *p & 0x0f;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *p & 0x07;
+		} else
+			return false;
+		if ((size_t)(end - p) <= n)
+			return false;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
+bool
+text_username_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > USERNAME_MAX || s[0] == ' ' || s[len - 1] == ' ')
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return text_utf8_valid(s, len);
+}
+
+char *
+text_sanitize(const char *in, char *out, size_t max)
+{
+	size_t i;
+
+	for (i = 0; in != NULL && in[i] != '\0' && i < max; i++)
+		out[i] = (in[i] >= 0x20 && in[i] <= 0x7e) ? in[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
+bool
+text_equal_const_time(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char diff = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
+}

@@ -1,0 +1,30 @@
+/*
+ * text.h -- small string checks shared by the daemon and the admin command.
+ */
+#ifndef MDAUTH_TEXT_H
+#define MDAUTH_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Is s[0..len) well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF)? */
+bool	text_utf8_valid(const char *s, size_t len);
+
+/*
+ * Is s a usable username: 1 to USERNAME_MAX bytes of UTF-8, no control
+ * characters, no leading or trailing space?
+ */
+#define USERNAME_MAX	128
+bool	text_username_valid(const char *s, size_t len);
+
+/*
+ * Copy at most max bytes of an untrusted header value into out (which
+ * holds max + 1), replacing everything but printable ASCII with '?', so
+ * that it can be stored and logged safely.  Returns out.
+ */
+char	*text_sanitize(const char *in, char *out, size_t max);
+
+/* Are the n bytes at a and b equal?  Takes the same time whatever they hold. */
+bool	text_equal_const_time(const void *a, const void *b, size_t n);
+
+#endif

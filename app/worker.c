@@ -1,0 +1,180 @@
+/*
+ * worker.c -- a worker process.
+ *
+ *	worker_main		set up, then the accept loop
+ *	worker_dispatch		checks every request passes before its handler
+ *	worker_serve		one FastCGI request, start to end
+ *	worker_on_signal	SIGTERM/SIGINT: finish the request, then stop
+ *
+ * A worker serves one request at a time.  SIGTERM is blocked while a
+ * request is in hand and delivered between requests, where it interrupts
+ * accept(2) (FCGI_FAIL_ACCEPT_ON_INTR, no SA_RESTART) and ends the loop,
+ * so that a request that was accepted is always answered.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "router.h"
+#include "worker.h"
+
+static volatile sig_atomic_t worker_stop;
+
+static void
+worker_on_signal(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+void
+worker_dispatch(struct ctx *ctx, struct request *req, FCGX_Stream *in,
+    struct response *resp)
+{
+	const struct route *route;
+
+	switch (router_match(req->path, req->method, &route)) {
+	case ROUTE_FOUND:
+		break;
+	case ROUTE_METHOD_NOT_ALLOWED:
+		resp_error(resp, ERR_METHOD_NOT_ALLOWED,
+		    "method not allowed for this resource");
+		resp->allow = route->allow;
+		return;
+	case ROUTE_NOT_FOUND:
+	case ROUTE_MATCH__MAX:
+		resp_error(resp, ERR_NOT_FOUND, "no such resource");
+		return;
+	}
+	if (ctx->conf->require_tls && !req->https) {
+		resp_error(resp, ERR_TLS_REQUIRED, "use HTTPS");
+		return;
+	}
+	if (route->body != BODY_NONE) {
+		if (req->content_length_bad) {
+			resp_error(resp, ERR_INVALID_REQUEST,
+			    "invalid Content-Length");
+			return;
+		}
+		/* Refused before a byte of it is read. */
+		if (req->content_length > (long long)ctx->conf->max_body) {
+			resp_error(resp, ERR_PAYLOAD_TOO_LARGE,
+			    "request body is too large");
+			return;
+		}
+		if ((route->body == BODY_JSON || req->content_length > 0) &&
+		    !request_is_json(req->content_type)) {
+			resp_error(resp, ERR_UNSUPPORTED_MEDIA_TYPE,
+			    "the request body must be application/json");
+			return;
+		}
+		if (req->content_length > 0 && (in == NULL ||
+		    !request_read_body(req, in))) {
+			resp_error(resp, ERR_INVALID_REQUEST,
+			    "request body is shorter than its Content-Length");
+			return;
+		}
+	}
+	route->handler(ctx, req, resp);
+}
+
+static double
+worker_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* One request: parameters in, response out, one log line. */
+static void
+worker_serve(struct ctx *ctx, FCGX_Request *fr)
+{
+	struct request req;
+	struct response resp;
+	double start = worker_clock();
+
+	request_from_params(&req, fr->envp);
+	resp_init(&resp);
+	resp.head = req.method == METHOD_HEAD;
+	worker_dispatch(ctx, &req, fr->in, &resp);
+	resp_send(&resp, ctx->conf->realm, fr->out);
+	/* Never the token or body: method, path, status, time, user id. */
+	log_info("%s %.64s %d %.1fms user=%s",
+	    req.method == METHOD_OTHER ? "-" : http_method_names[req.method],
+	    req.path, resp.status, (worker_clock() - start) * 1000,
+	    resp.log_user != NULL ? resp.log_user : "-");
+	resp_free(&resp);
+	request_free(&req);
+}
+
+void
+worker_main(const struct conf *conf, int listen_fd)
+{
+	struct sigaction sa;
+	sigset_t term, none;
+	FCGX_Request fr;
+	struct ctx ctx;
+	struct db *db;
+	long served = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_signal;	/* no SA_RESTART: accept(2) must fail */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if ((db = db_new(conf->database, conf->db_timeout)) == NULL) {
+		log_error("worker: out of memory");
+		_exit(1);
+	}
+	handler_ctx_init(&ctx, conf, db);
+	if (!password_dummy_init(&ctx.password)) {
+		log_error("worker: cannot make the dummy password hash");
+		_exit(1);
+	}
+	(void)db_ping(db);	/* connect now; a failure is retried per request */
+
+	if (FCGX_Init() != 0 ||
+	    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("worker: FCGX_Init failed");
+		_exit(1);
+	}
+	log_debug("worker: ready");
+	while (!worker_stop) {
+		if (FCGX_Accept_r(&fr) < 0) {
+			if (worker_stop || errno == EINTR)
+				continue;
+			log_error("worker: accept: %m");
+			break;
+		}
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		worker_serve(&ctx, &fr);
+		FCGX_Finish_r(&fr);
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
+		if (conf->max_requests > 0 && ++served >= conf->max_requests) {
+			log_info("worker: retiring after %ld requests", served);
+			break;
+		}
+	}
+	FCGX_Free(&fr, 0);
+	db_free(db);
+	_exit(0);
+}

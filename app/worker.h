@@ -1,0 +1,26 @@
+/*
+ * worker.h -- a worker process: accept a FastCGI request, answer it, repeat.
+ */
+#ifndef MDAUTH_WORKER_H
+#define MDAUTH_WORKER_H
+
+#include "handler.h"
+#include "request.h"
+#include "response.h"
+
+/*
+ * Serve requests on listen_fd until told to stop (SIGTERM/SIGINT, after
+ * finishing the request in hand) or max_requests are served.  Never returns.
+ */
+void	worker_main(const struct conf *conf, int listen_fd)
+	    __attribute__((noreturn));
+
+/*
+ * Everything between the FastCGI parameters and the response value:
+ * route, method, TLS, size, content type, body, handler.  in may be NULL
+ * when the request has no body to read.
+ */
+void	worker_dispatch(struct ctx *ctx, struct request *req, FCGX_Stream *in,
+	    struct response *resp);
+
+#endif
