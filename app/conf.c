@@ -327,12 +327,14 @@ int
 conf_parse(struct conf *conf, const char *text, size_t len, const char *name,
     char *err, size_t errlen)
 {
-	const char *p = text, *end = text + len;
-	unsigned lineno = 0;
+	const char *p = text, *end = text + len, *nul;
+	unsigned lineno = 0, lifetime_line = 0;
 	char line[4096], why[256];
 
-	if (memchr(text, '\0', len) != NULL) {
-		conf_error(err, errlen, name, 0, "file contains a NUL byte");
+	if ((nul = memchr(text, '\0', len)) != NULL) {
+		for (p = text, lineno = 1; p < nul; p++)
+			lineno += *p == '\n';
+		conf_error(err, errlen, name, lineno, "NUL byte in the line");
 		return 0;
 	}
 	while (p < end) {
@@ -374,9 +376,14 @@ conf_parse(struct conf *conf, const char *text, size_t len, const char *name,
 			conf_error(err, errlen, name, lineno, "%s", why);
 			return 0;
 		}
+		if (conf_keys[i].offset == offsetof(struct conf, token_ttl) ||
+		    conf_keys[i].offset == offsetof(struct conf,
+		    token_max_lifetime))
+			lifetime_line = lineno;
 	}
+	/* Named at the later of the two lines, where the conflict arises. */
 	if (conf->token_ttl > conf->token_max_lifetime) {
-		conf_error(err, errlen, name, lineno,
+		conf_error(err, errlen, name, lifetime_line,
 		    "token_ttl is longer than token_max_lifetime");
 		return 0;
 	}

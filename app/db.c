@@ -17,6 +17,9 @@
  * breaks (PostgreSQL restarted, network gone) is reconnected and the
  * statement retried once; while PostgreSQL stays unreachable, attempts are
  * made at most once a second and requests get DB_UNAVAILABLE at once.
+ * Statements are sent without blocking and waited for with poll(2) up to
+ * db_timeout: a server that hangs (stopped, or a network that drops
+ * packets) costs a request db_timeout at most, never a hung worker.
  * All times come from the database's clock, so an operator's UPDATE with
  * now() means the same thing as ours.
  */
@@ -25,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +86,8 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
 	    "  user_agent)"
 	    " SELECT 'login_success', user_id, id, $4, $5 FROM s)"
-	    " SELECT s.id, s.user_id, extract(epoch FROM s.expires_at)::bigint,"
-	    " extract(epoch FROM now())::bigint FROM s" },
+	    " SELECT s.id, s.user_id, floor(extract(epoch FROM s.expires_at))::bigint,"
+	    " floor(extract(epoch FROM now()))::bigint FROM s" },
 
 	/*
 	 * $1 digest, $2 touch_interval, $3 sliding, $4 idle lifetime.
@@ -110,9 +114,9 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    " FROM s WHERE x.id = s.id AND s.state = 0 AND s.touch_due"
 	    " RETURNING x.expires_at)"
 	    " SELECT s.id, s.user_id, s.username, s.state,"
-	    " extract(epoch FROM coalesce((SELECT expires_at FROM t),"
-	    "  s.expires_at))::bigint,"
-	    " extract(epoch FROM now())::bigint FROM s" },
+	    " floor(extract(epoch FROM coalesce((SELECT expires_at FROM t),"
+	    "  s.expires_at)))::bigint,"
+	    " floor(extract(epoch FROM now()))::bigint FROM s" },
 
 	[STMT_SESSION_REVOKE] = { "session_revoke",
 	    "WITH s AS ("
@@ -217,6 +221,10 @@ db_connect(struct db *db)
 		goto fail;
 	}
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
+	if (PQsetnonblocking(db->conn, 1) != 0) {
+		log_error("db: cannot make the connection non-blocking");
+		goto fail;
+	}
 
 	snprintf(set, sizeof(set), "SET statement_timeout = %d",
 	    db->timeout * 1000);
@@ -248,6 +256,65 @@ fail:
 	return 0;
 }
 
+/*
+ * Wait until the connection has a whole result to give, or the deadline
+ * passes.  Returns 1 when PQgetResult will not block, 0 on timeout or a
+ * broken connection.
+ */
+static int
+db_wait(PGconn *conn, double deadline, bool *timed_out)
+{
+	struct pollfd pfd;
+	int flushed, ms;
+
+	for (;;) {
+		if ((flushed = PQflush(conn)) == -1)
+			return 0;
+		if (flushed == 0 && !PQisBusy(conn))
+			return 1;
+		ms = (int)((deadline - db_clock()) * 1000);
+		if (ms <= 0) {
+			*timed_out = true;
+			return 0;
+		}
+		pfd.fd = PQsocket(conn);
+		pfd.events = POLLIN | (flushed == 1 ? POLLOUT : 0);
+		pfd.revents = 0;
+		if (poll(&pfd, 1, ms) == -1 && errno != EINTR)
+			return 0;
+		if ((pfd.revents & (POLLIN | POLLERR | POLLHUP)) != 0 &&
+		    !PQconsumeInput(conn))
+			return 0;
+	}
+}
+
+/*
+ * Send a prepared statement and collect its last result within
+ * db_timeout.  Returns NULL when it could not be sent or did not finish:
+ * the connection is then unusable and is dropped by the caller.
+ */
+static PGresult *
+db_send(struct db *db, enum db_stmt stmt, int n, const char *const *values,
+    const int *lengths, const int *formats, bool *timed_out)
+{
+	double deadline = db_clock() + db->timeout;
+	PGresult *last = NULL, *res;
+
+	if (!PQsendQueryPrepared(db->conn, db_stmts[stmt].name, n, values,
+	    lengths, formats, 0))
+		return NULL;
+	for (;;) {
+		if (!db_wait(db->conn, deadline, timed_out)) {
+			PQclear(last);
+			return NULL;
+		}
+		if ((res = PQgetResult(db->conn)) == NULL)
+			return last;
+		PQclear(last);
+		last = res;
+	}
+}
+
 /* Is this failure one of reaching the server rather than of the statement? */
 static bool
 db_unavailable(const PGresult *res)
@@ -272,7 +339,7 @@ db_exec(struct db *db, enum db_stmt stmt, int n, const char *const *values,
 	int attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
-		bool fresh = false;
+		bool fresh = false, timed_out = false;
 		PGresult *res;
 
 		if (db->conn == NULL) {
@@ -286,8 +353,22 @@ db_exec(struct db *db, enum db_stmt stmt, int n, const char *const *values,
 			}
 			fresh = true;
 		}
-		res = PQexecPrepared(db->conn, db_stmts[stmt].name, n, values,
-		    lengths, formats, 0);
+		res = db_send(db, stmt, n, values, lengths, formats, &timed_out);
+		if (res == NULL) {
+			log_warn("db: %s: %.*s", db_stmts[stmt].name,
+			    timed_out ? 27 : (int)strcspn(PQerrorMessage(db->conn),
+			    "\n"), timed_out ? "no answer within db_timeout" :
+			    PQerrorMessage(db->conn));
+			db_disconnect(db);
+			if (timed_out) {
+				/* Do not make the next requests wait as long. */
+				db->next_attempt = db_clock() + DB_RETRY_INTERVAL;
+				break;
+			}
+			if (!fresh)
+				continue;	/* a stale connection: retry once */
+			break;
+		}
 		switch (PQresultStatus(res)) {
 		case PGRES_TUPLES_OK:
 		case PGRES_COMMAND_OK:

@@ -5,12 +5,14 @@
  *	request_is_json		Content-Type check
  *	request_read_body	read exactly CONTENT_LENGTH bytes
  *	request_free		wipe and free the body
+ *	request_json_lex	the RFC 8259 tokens json-c is lenient about
  *	request_parse_json	strict JSON object parsing with json-c
  *	request_parse_login	the login body, field by field
  *	request_login_free	wipe the password and free the object
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -122,6 +124,136 @@ request_free(struct request *req)
 	}
 }
 
+/* The value of 4 hex digits at s[i], or a value above 0xffff if there are none. */
+static unsigned
+request_json_hex4(const char *s, size_t len, size_t i)
+{
+	unsigned v = 0;
+	size_t j;
+
+	for (j = i; j < i + 4; j++) {
+		if (j >= len || !isxdigit((unsigned char)s[j]))
+			return 0x10000;
+		v = v << 4 | (unsigned)(isdigit((unsigned char)s[j]) ?
+		    s[j] - '0' : (tolower((unsigned char)s[j]) - 'a' + 10));
+	}
+	return v;
+}
+
+/*
+ * json-c's strict mode still takes single-quoted strings, NaN and
+ * Infinity, raw control characters in strings, numbers such as "1." or
+ * "01", and unpaired surrogate escapes (which it turns into U+FFFD, so
+ * that two different inputs would name one user).  Check the tokens of RFC 8259 section 2-7 ourselves, before json-c
+ * builds the tree (and checks the structure).  Returns 1 if every token is
+ * valid, 0 with *why otherwise.
+ */
+static int
+request_json_lex(const char *s, size_t len, const char **why)
+{
+	static const char *const literals[] = { "true", "false", "null" };
+	size_t i = 0, n;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (strchr(" \t\r\n{}[]:,", c) != NULL && c != '\0') {
+			i++;
+		} else if (c == '"') {
+			for (i++; i < len && s[i] != '"'; i++) {
+				if ((unsigned char)s[i] < 0x20) {
+					*why = "a string in the request body "
+					    "contains a raw control character";
+					return 0;
+				}
+				if (s[i] != '\\')
+					continue;
+				if (++i == len)
+					break;
+				if (s[i] == 'u') {
+					unsigned cp = request_json_hex4(s, len,
+					    i + 1), low;
+
+					if (cp > 0xffff)
+						goto bad_escape;
+					i += 4;
+					if (cp >= 0xdc00 && cp <= 0xdfff)
+						goto bad_surrogate;
+					if (cp < 0xd800 || cp > 0xdbff)
+						continue;
+					/* A high surrogate must be followed by a low one. */
+					if (i + 2 >= len || s[i + 1] != '\\' ||
+					    s[i + 2] != 'u')
+						goto bad_surrogate;
+					low = request_json_hex4(s, len, i + 3);
+					if (low < 0xdc00 || low > 0xdfff)
+						goto bad_surrogate;
+					i += 6;
+				} else if (strchr("\"\\/bfnrt", s[i]) == NULL ||
+				    s[i] == '\0')
+					goto bad_escape;
+			}
+			if (i == len) {
+				*why = "a string in the request body is not "
+				    "terminated";
+				return 0;
+			}
+			i++;
+		} else if (c == '-' || isdigit(c)) {
+			/* -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
+			if (c == '-')
+				i++;
+			if (i < len && s[i] == '0')
+				i++;
+			else if (i < len && isdigit((unsigned char)s[i]))
+				while (i < len && isdigit((unsigned char)s[i]))
+					i++;
+			else
+				goto bad_number;
+			if (i < len && s[i] == '.') {
+				if (++i == len || !isdigit((unsigned char)s[i]))
+					goto bad_number;
+				while (i < len && isdigit((unsigned char)s[i]))
+					i++;
+			}
+			if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+				if (++i < len && (s[i] == '+' || s[i] == '-'))
+					i++;
+				if (i == len || !isdigit((unsigned char)s[i]))
+					goto bad_number;
+				while (i < len && isdigit((unsigned char)s[i]))
+					i++;
+			}
+			if (i < len && (isalnum((unsigned char)s[i]) ||
+			    s[i] == '.' || s[i] == '-' || s[i] == '+'))
+				goto bad_number;
+		} else {
+			for (n = 0; n < 3; n++) {
+				size_t l = strlen(literals[n]);
+
+				if (len - i >= l && memcmp(s + i, literals[n], l) == 0 &&
+				    (len - i == l || !isalnum((unsigned char)s[i + l])))
+					break;
+			}
+			if (n == 3) {
+				*why = "request body is not valid JSON";
+				return 0;
+			}
+			i += strlen(literals[n]);
+		}
+	}
+	return 1;
+bad_escape:
+	*why = "a string in the request body has an invalid escape";
+	return 0;
+bad_surrogate:
+	*why = "a string in the request body has an unpaired surrogate";
+	return 0;
+bad_number:
+	*why = "a number in the request body is malformed";
+	return 0;
+}
+
 json_object *
 request_parse_json(const char *body, size_t len, const char **why)
 {
@@ -138,10 +270,19 @@ request_parse_json(const char *body, size_t len, const char **why)
 		*why = "request body contains a NUL byte";
 		return NULL;
 	}
-	if (len > (size_t)INT32_MAX || (tok = json_tokener_new_ex(JSON_DEPTH_MAX)) == NULL)
+	/* RFC 8259 section 8.1: the whole text is UTF-8, checked strictly. */
+	if (!text_utf8_valid(body, len)) {
+		*why = "request body is not valid UTF-8";
 		return NULL;
+	}
+	if (len > (size_t)INT32_MAX || !request_json_lex(body, len, why))
+		return NULL;
+	/* json-c counts the levels from 1; allow JSON_DEPTH_MAX levels. */
+	if ((tok = json_tokener_new_ex(JSON_DEPTH_MAX + 1)) == NULL)
+		return NULL;
+	/* Trailing data is allowed here only to be refused below with a clear reason. */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, body, (int)len);
 	switch (json_tokener_get_error(tok)) {
 	case json_tokener_success:
@@ -203,6 +344,12 @@ request_string_field(json_object *obj, const char *name, bool required,
 	*out = json_object_get_string(v);
 	if (len < 0 || (size_t)len != strlen(*out)) {
 		snprintf(reason, sizeof(reason), "\"%s\" contains a NUL character",
+		    name);
+		goto fail;
+	}
+	/* "\ud800" alone decodes to bytes that are not UTF-8. */
+	if (!text_utf8_valid(*out, (size_t)len)) {
+		snprintf(reason, sizeof(reason), "\"%s\" is not valid UTF-8",
 		    name);
 		goto fail;
 	}

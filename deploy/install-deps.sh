@@ -1,0 +1,33 @@
+#!/bin/sh
+# install-deps.sh -- the Debian 12 packages mdauth needs to build, test and
+# run its demo.  Run as root; does nothing that is already done.
+set -eu
+
+PACKAGES="
+    gcc make autoconf automake pkg-config
+    libfcgi-dev libfcgi-bin spawn-fcgi
+    libjson-c-dev libpq-dev libargon2-dev
+    postgresql postgresql-client
+    lighttpd lighttpd-mod-openssl
+    curl openssl ca-certificates jq
+    procps iproute2
+"
+
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+        missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages:$missing (run as root to install)" >&2
+    exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

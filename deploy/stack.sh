@@ -1,0 +1,578 @@
+# deploy/stack.sh -- start and stop a private mdauth stack in one directory.
+# shellcheck shell=bash disable=SC2034,SC2119,SC2120
+#
+# A bash library, sourced (not executed) by deploy/demo.sh and by the
+# integration tests (tests/integration/lib.sh).  Everything it starts lives
+# under one state directory, talks over Unix sockets or 127.0.0.1, and is
+# recorded in pid files there, so that stack_stop_all (or `demo.sh stop`
+# from another shell) can end exactly what was started:
+#
+#   DIR/pg/                PostgreSQL data directory (initdb)
+#   DIR/pgrun/             PostgreSQL's Unix socket (listen_addresses = '')
+#   DIR/postgresql.log     PostgreSQL's log
+#   DIR/mdauthd.conf       the daemon's configuration (stack_mdauthd_config)
+#   DIR/mdauthd.sock       the daemon's FastCGI socket
+#   DIR/mdauthd.log        the daemon's stderr
+#   DIR/mdauthd.pid        the daemon's master pid
+#   DIR/tls/{cert,key}.pem throwaway self-signed certificate for localhost
+#   DIR/lighttpd.conf      rendered from deploy/lighttpd/mdauth-lighttpd.conf.in
+#   DIR/lighttpd-*.log     lighttpd's error and access logs
+#   DIR/lighttpd.pid       lighttpd's pid
+#   DIR/ports              STACK_HTTPS_PORT and STACK_HTTP_PORT, sourceable
+#
+# Functions (each returns 0 on success, non-zero with a message on stderr):
+#
+#   stack_init DIR             choose DIR as the state directory (creates it)
+#   stack_start_all DIR [KEY=VALUE...]
+#                              all of the below, in order; the arguments
+#                              override mdauthd.conf keys
+#   stack_pg_start [DIR]       initdb on first use, then start PostgreSQL
+#                              (DIR: stack_init DIR first)
+#   stack_pg_stop              stop PostgreSQL (fast shutdown)
+#   stack_pg_restart           stop, then start again
+#   stack_pg_running           true when PostgreSQL runs
+#   stack_psql [ARGS...]       psql as superuser postgres on database mdauth
+#   stack_admin_conninfo       print that superuser's libpq conninfo
+#   stack_db_setup             create database mdauth, run `mdauthctl migrate`,
+#                              create the daemon's login role mdauthd
+#   stack_mdauthd_config [KEY=VALUE...]
+#                              write DIR/mdauthd.conf: the defaults in the
+#                              function, each KEY=VALUE replacing or adding
+#                              one line
+#   stack_mdauthd_start        start mdauthd -c DIR/mdauthd.conf, wait for
+#                              its socket; STACK_MDAUTHD_PID is the master
+#   stack_mdauthd_stop         SIGTERM, wait; STACK_MDAUTHD_EXIT_STATUS is its
+#                              exit status when this shell started it
+#   stack_cert [DIR]           make DIR/tls/cert.pem and key.pem if missing
+#   stack_lighttpd_start       render the lighttpd config and start it on
+#                              free ports (HTTPS and plain HTTP)
+#   stack_lighttpd_stop
+#   stack_stop_all             stop whatever of the above is running; safe to
+#                              call twice and from an EXIT trap
+#   stack_free_port            print a free TCP port in 20000-60000
+#   stack_proc_gone PID        true when PID has exited
+#
+# Environment read (all optional):
+#   MDAUTHD, MDAUTHCTL   the binaries (default: found in PATH)
+#   MDAUTH_SQL_DIR       the migrations (default: ../sql next to this file)
+#   PG_BINDIR            PostgreSQL's server binaries (default: pg_config
+#                        --bindir, else the newest /usr/lib/postgresql/*/bin)
+#   LIGHTTPD             the lighttpd binary (default: found in PATH or /usr/sbin)
+#   STACK_PG_FSYNC       "off" makes PostgreSQL skip fsync (tests); default "on"
+#   STACK_BIND           address lighttpd listens on (default 127.0.0.1)
+#
+# PostgreSQL refuses to run as root.  When this runs as root, initdb, pg_ctl
+# and the server run as the `postgres` system user (runuser), which owns
+# DIR/pg and DIR/pgrun; DIR itself is made traversable (0755) for it.
+
+STACK_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+STACK_DIR=
+STACK_PG_DATA=
+STACK_PG_SOCKDIR=
+STACK_MDAUTHD_CONF=
+STACK_MDAUTHD_SOCKET=
+STACK_MDAUTHD_PID=
+STACK_MDAUTHD_EXIT_STATUS=
+STACK_LIGHTTPD_PID=
+STACK_HTTPS_PORT=
+STACK_HTTP_PORT=
+STACK_CERT=
+STACK_KEY=
+
+stack_log() {
+	printf 'stack: %s\n' "$*" >&2
+}
+
+# stack_init DIR: make DIR the state directory of the following calls.
+stack_init() {
+	local dir=${1:?stack_init: state directory required}
+	mkdir -p "$dir" || return 1
+	STACK_DIR=$(cd "$dir" && pwd) || return 1
+	STACK_PG_DATA=$STACK_DIR/pg
+	STACK_PG_SOCKDIR=$STACK_DIR/pgrun
+	STACK_MDAUTHD_CONF=$STACK_DIR/mdauthd.conf
+	STACK_MDAUTHD_SOCKET=$STACK_DIR/mdauthd.sock
+	STACK_CERT=$STACK_DIR/tls/cert.pem
+	STACK_KEY=$STACK_DIR/tls/key.pem
+
+	# Unix socket paths are limited to 107 bytes (sun_path).
+	if [ ${#STACK_PG_SOCKDIR} -gt 80 ]; then
+		stack_log "state directory path too long for Unix sockets: $STACK_DIR"
+		return 1
+	fi
+
+	if [ -f "$STACK_DIR/ports" ]; then
+		# shellcheck disable=SC1091
+		. "$STACK_DIR/ports"
+	fi
+	if [ -f "$STACK_DIR/mdauthd.pid" ]; then
+		STACK_MDAUTHD_PID=$(cat "$STACK_DIR/mdauthd.pid")
+	fi
+	if [ -f "$STACK_DIR/lighttpd.pid" ]; then
+		STACK_LIGHTTPD_PID=$(cat "$STACK_DIR/lighttpd.pid")
+	fi
+	: "${MDAUTHD:=$(command -v mdauthd)}"
+	: "${MDAUTHCTL:=$(command -v mdauthctl)}"
+	: "${MDAUTH_SQL_DIR:=$STACK_LIB_DIR/../sql}"
+	return 0
+}
+
+# stack_pg_bindir: print the directory holding initdb, pg_ctl, postgres.
+stack_pg_bindir() {
+	local d
+	if [ -n "${PG_BINDIR:-}" ]; then
+		[ -x "$PG_BINDIR/initdb" ] || return 1
+		printf '%s\n' "$PG_BINDIR"
+		return 0
+	fi
+	d=$(pg_config --bindir 2>/dev/null)
+	if [ -n "$d" ] && [ -x "$d/initdb" ]; then
+		printf '%s\n' "$d"
+		return 0
+	fi
+	d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+	if [ -n "$d" ] && [ -x "$d/initdb" ]; then
+		printf '%s\n' "$d"
+		return 0
+	fi
+	if command -v initdb >/dev/null 2>&1; then
+		dirname "$(command -v initdb)"
+		return 0
+	fi
+	return 1
+}
+
+stack_lighttpd_bin() {
+	if [ -n "${LIGHTTPD:-}" ]; then
+		[ -x "$LIGHTTPD" ] || return 1
+		printf '%s\n' "$LIGHTTPD"
+	elif command -v lighttpd >/dev/null 2>&1; then
+		command -v lighttpd
+	elif [ -x /usr/sbin/lighttpd ]; then
+		printf '%s\n' /usr/sbin/lighttpd
+	else
+		return 1
+	fi
+}
+
+# Run a command as the owner of the PostgreSQL cluster: the `postgres`
+# system user when we are root, ourselves otherwise.  It runs from DIR so
+# that the postgres user never starts in a directory it cannot read.
+stack_as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then
+		(cd "$STACK_DIR" && runuser -u postgres -- "$@")
+	else
+		(cd "$STACK_DIR" && "$@")
+	fi
+}
+
+# stack_pg_start: initdb into DIR/pg on first use, then start the server
+# with pg_ctl -w (returns once it accepts connections).
+stack_pg_start() {
+	local bindir
+	[ $# -eq 0 ] || stack_init "$1" || return 1
+	[ -n "$STACK_DIR" ] || { stack_log "stack_init first"; return 1; }
+	bindir=$(stack_pg_bindir) || {
+		stack_log "PostgreSQL server binaries (initdb) not found; set PG_BINDIR"
+		return 1
+	}
+
+	if [ ! -f "$STACK_PG_DATA/PG_VERSION" ]; then
+		mkdir -p "$STACK_PG_DATA" "$STACK_PG_SOCKDIR" || return 1
+		: >"$STACK_DIR/postgresql.log"
+		chmod 0700 "$STACK_PG_DATA"
+		chmod 0755 "$STACK_PG_SOCKDIR"
+		if [ "$(id -u)" -eq 0 ]; then
+			chmod 0755 "$STACK_DIR"
+			chown postgres: "$STACK_PG_DATA" "$STACK_PG_SOCKDIR" \
+				"$STACK_DIR/postgresql.log" || return 1
+			if ! runuser -u postgres -- test -x "$STACK_DIR"; then
+				stack_log "user postgres cannot reach $STACK_DIR (a parent directory is not traversable); use a state directory under /tmp or /var/tmp"
+				return 1
+			fi
+		fi
+		# --no-sync: a throwaway cluster need not survive a power cut
+		# during initdb.
+		if ! stack_as_pg "$bindir/initdb" -D "$STACK_PG_DATA" -U postgres \
+			--auth=trust -E UTF8 --no-locale --no-sync --no-instructions \
+			>"$STACK_DIR/initdb.log" 2>&1; then
+			stack_log "initdb failed:"
+			cat "$STACK_DIR/initdb.log" >&2
+			return 1
+		fi
+		# Unix socket only: nothing listens on TCP.  The port number only
+		# names the socket file (.s.PGSQL.5432) in the private directory.
+		cat >>"$STACK_PG_DATA/postgresql.conf" <<EOF
+
+# mdauth private stack (deploy/stack.sh)
+listen_addresses = ''
+port = 5432
+unix_socket_directories = '$STACK_PG_SOCKDIR'
+unix_socket_permissions = 0777
+max_connections = 40
+shared_buffers = 32MB
+fsync = ${STACK_PG_FSYNC:-on}
+synchronous_commit = ${STACK_PG_FSYNC:-on}
+log_min_messages = warning
+EOF
+	fi
+
+	if stack_pg_running; then
+		return 0
+	fi
+	if ! stack_as_pg "$bindir/pg_ctl" -D "$STACK_PG_DATA" \
+		-l "$STACK_DIR/postgresql.log" -w -t 30 start >/dev/null; then
+		stack_log "PostgreSQL did not start; its log:"
+		tail -n 20 "$STACK_DIR/postgresql.log" >&2
+		return 1
+	fi
+	return 0
+}
+
+# stack_pg_running: true when the cluster's postmaster is up.
+stack_pg_running() {
+	local bindir
+	[ -f "$STACK_PG_DATA/postmaster.pid" ] || return 1
+	bindir=$(stack_pg_bindir) || return 1
+	stack_as_pg "$bindir/pg_ctl" -D "$STACK_PG_DATA" status >/dev/null 2>&1
+}
+
+# stack_pg_stop: fast shutdown (open connections are terminated, which is
+# what a client sees in a database outage).
+stack_pg_stop() {
+	local bindir
+	[ -n "$STACK_PG_DATA" ] || return 0
+	stack_pg_running || return 0
+	bindir=$(stack_pg_bindir) || return 1
+	stack_as_pg "$bindir/pg_ctl" -D "$STACK_PG_DATA" -m fast -w -t 30 \
+		stop >/dev/null
+}
+
+stack_pg_restart() {
+	stack_pg_stop && stack_pg_start
+}
+
+# stack_psql [ARGS...]: psql as superuser postgres on database mdauth, over
+# the private socket; unaligned, tuples only, stop on the first error.
+# Later -d/-c/-f/-v arguments are passed through.
+stack_psql() {
+	psql -X -q -At -v ON_ERROR_STOP=1 -h "$STACK_PG_SOCKDIR" -U postgres \
+		-d mdauth "$@"
+}
+
+# The superuser conninfo, for mdauthctl commands that need more than the
+# daemon's least-privilege role (migrate, user add).
+stack_admin_conninfo() {
+	printf 'host=%s dbname=mdauth user=postgres\n' "$STACK_PG_SOCKDIR"
+}
+
+# stack_db_setup: database mdauth, the migrations, the daemon's role.
+# Idempotent, so that a demo can be started again on the same directory.
+stack_db_setup() {
+	local exists
+	exists=$(stack_psql -d postgres \
+		-c "SELECT 1 FROM pg_database WHERE datname = 'mdauth'") || return 1
+	if [ "$exists" != 1 ]; then
+		stack_psql -d postgres -c 'CREATE DATABASE mdauth' || return 1
+	fi
+	[ -f "$STACK_MDAUTHD_CONF" ] || stack_mdauthd_config || return 1
+	if [ -z "$MDAUTHCTL" ] || [ ! -x "$MDAUTHCTL" ]; then
+		stack_log "mdauthctl not found (set MDAUTHCTL)"
+		return 1
+	fi
+	if ! "$MDAUTHCTL" -c "$STACK_MDAUTHD_CONF" -D "$(stack_admin_conninfo)" \
+		migrate --sql-dir "$MDAUTH_SQL_DIR" >"$STACK_DIR/migrate.log" 2>&1; then
+		stack_log "mdauthctl migrate failed:"
+		cat "$STACK_DIR/migrate.log" >&2
+		return 1
+	fi
+	# The migrations create the NOLOGIN role mdauth_app holding the
+	# daemon's grants; the daemon logs in as a member of it.
+	stack_psql <<'EOF' || return 1
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mdauthd') THEN
+		CREATE ROLE mdauthd LOGIN IN ROLE mdauth_app;
+	END IF;
+END
+$$;
+EOF
+}
+
+# stack_mdauthd_config [KEY=VALUE...]: write DIR/mdauthd.conf.  Each
+# argument replaces the default line for KEY, or is appended when KEY has
+# no default.  Only one line per key is written.
+stack_mdauthd_config() {
+	local conf=$STACK_MDAUTHD_CONF arg key value
+	cat >"$conf.tmp" <<EOF
+# mdauthd configuration written by deploy/stack.sh
+listen = $STACK_MDAUTHD_SOCKET
+workers = 2
+database = host=$STACK_PG_SOCKDIR dbname=mdauth user=mdauthd
+db_timeout = 5
+require_tls = yes
+realm = mdauth
+log_level = info
+EOF
+	for arg in "$@"; do
+		key=${arg%%=*}
+		value=${arg#*=}
+		if [ "$key" = "$arg" ] || [ -z "$key" ]; then
+			stack_log "stack_mdauthd_config: not KEY=VALUE: $arg"
+			rm -f "$conf.tmp"
+			return 1
+		fi
+		if grep -q "^$key = " "$conf.tmp"; then
+			# Replace in place; awk avoids sed's trouble with / and & in
+			# values such as conninfo strings.
+			awk -v k="$key" -v v="$value" \
+				'index($0, k " = ") == 1 { print k " = " v; next } { print }' \
+				"$conf.tmp" >"$conf.tmp2" && mv "$conf.tmp2" "$conf.tmp"
+		else
+			printf '%s = %s\n' "$key" "$value" >>"$conf.tmp"
+		fi
+	done
+	mv "$conf.tmp" "$conf"
+}
+
+# stack_proc_gone PID: true when PID no longer runs (absent or a zombie).
+stack_proc_gone() {
+	local state
+	state=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
+	case $state in
+	Z*) return 0 ;;
+	esac
+	return 1
+}
+
+# stack_group_alive PGID: print the pids of the live (not zombie)
+# processes of process group PGID.
+stack_group_alive() {
+	ps -e -o pid=,pgid=,stat= 2>/dev/null |
+		awk -v g="$1" '$2 == g && $3 !~ /^Z/ { print $1 }'
+}
+
+# stack_proc_stop PID SECONDS: SIGTERM, wait up to SECONDS, then SIGKILL its
+# process group (the daemons are started with setsid, so the group is the
+# daemon and its children).  Sets STACK_PROC_EXIT_STATUS when PID is a child
+# of this shell, to "" otherwise.
+STACK_PROC_EXIT_STATUS=
+stack_proc_stop() {
+	local pid=$1 limit=$2 i=0
+	STACK_PROC_EXIT_STATUS=
+	kill -TERM "$pid" 2>/dev/null
+	while ! stack_proc_gone "$pid"; do
+		if [ "$i" -eq $((limit * 10)) ]; then
+			stack_log "pid $pid ignored SIGTERM for ${limit}s; killing its process group"
+			kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+		fi
+		[ "$i" -lt $((limit * 10 + 50)) ] || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	# Reap it if it is our child; `wait` fails with 127 otherwise.
+	wait "$pid" 2>/dev/null
+	STACK_PROC_EXIT_STATUS=$?
+	[ "$STACK_PROC_EXIT_STATUS" -ne 127 ] || STACK_PROC_EXIT_STATUS=
+	# Children left behind by the leader (a daemon's workers) must not
+	# outlive the stack.
+	if [ -n "$(stack_group_alive "$pid")" ]; then
+		stack_log "processes of group $pid outlived their leader; killing them"
+		kill -KILL -- "-$pid" 2>/dev/null
+	fi
+	return 0
+}
+
+# stack_mdauthd_start: start the daemon in the foreground mode, in the
+# background of this shell, in its own session (setsid) so that it outlives
+# a demo script and ignores the terminal's signals; wait for its socket.
+stack_mdauthd_start() {
+	local i
+	if [ -z "$MDAUTHD" ] || [ ! -x "$MDAUTHD" ]; then
+		stack_log "mdauthd not found (set MDAUTHD)"
+		return 1
+	fi
+	[ -f "$STACK_MDAUTHD_CONF" ] || stack_mdauthd_config || return 1
+	if [ -n "$STACK_MDAUTHD_PID" ] && ! stack_proc_gone "$STACK_MDAUTHD_PID"; then
+		stack_log "mdauthd already running (pid $STACK_MDAUTHD_PID)"
+		return 1
+	fi
+	rm -f "$STACK_MDAUTHD_SOCKET"
+	setsid "$MDAUTHD" -c "$STACK_MDAUTHD_CONF" </dev/null \
+		>>"$STACK_DIR/mdauthd.log" 2>&1 &
+	STACK_MDAUTHD_PID=$!
+	STACK_MDAUTHD_EXIT_STATUS=
+	printf '%s\n' "$STACK_MDAUTHD_PID" >"$STACK_DIR/mdauthd.pid"
+	for i in $(seq 100); do
+		[ -S "$STACK_MDAUTHD_SOCKET" ] && return 0
+		if stack_proc_gone "$STACK_MDAUTHD_PID"; then
+			break
+		fi
+		sleep 0.1
+	done
+	stack_log "mdauthd did not create $STACK_MDAUTHD_SOCKET; its log:"
+	tail -n 20 "$STACK_DIR/mdauthd.log" >&2
+	stack_mdauthd_stop
+	return 1
+}
+
+# stack_mdauthd_stop: SIGTERM to the master and wait for it (graceful stop
+# lets in-flight requests finish; 15 s is above the default
+# shutdown_timeout).
+stack_mdauthd_stop() {
+	[ -n "$STACK_MDAUTHD_PID" ] || return 0
+	stack_proc_stop "$STACK_MDAUTHD_PID" 15
+	STACK_MDAUTHD_EXIT_STATUS=$STACK_PROC_EXIT_STATUS
+	STACK_MDAUTHD_PID=
+	rm -f "$STACK_DIR/mdauthd.pid"
+	return 0
+}
+
+# stack_cert: a throwaway self-signed certificate for localhost, made again
+# when missing or about to expire.  Clients trust it with --cacert.
+stack_cert() {
+	[ $# -eq 0 ] || stack_init "$1" || return 1
+	mkdir -p "$STACK_DIR/tls" || return 1
+	if [ -f "$STACK_CERT" ] && [ -f "$STACK_KEY" ] &&
+		openssl x509 -in "$STACK_CERT" -noout -checkend 3600 >/dev/null 2>&1; then
+		return 0
+	fi
+	(umask 077 && openssl req -x509 -newkey ec \
+		-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+		-subj /CN=localhost \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+		-keyout "$STACK_KEY" -out "$STACK_CERT") \
+		>"$STACK_DIR/tls/openssl.log" 2>&1 || {
+		stack_log "openssl req failed:"
+		cat "$STACK_DIR/tls/openssl.log" >&2
+		return 1
+	}
+}
+
+# stack_port_listening PORT: true when something listens on TCP PORT.
+stack_port_listening() {
+	[ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]
+}
+
+# stack_free_port [EXCEPT]: print a random TCP port in 20000-60000 on which
+# nothing listens (and that is not EXCEPT).  Another process may take it
+# before we bind: callers retry on failure.
+stack_free_port() {
+	local i port
+	for i in $(seq 50); do
+		port=$(((RANDOM * 32768 + RANDOM) % 40001 + 20000))
+		[ "$port" != "${1:-}" ] || continue
+		if ! stack_port_listening "$port"; then
+			printf '%s\n' "$port"
+			return 0
+		fi
+	done
+	stack_log "no free TCP port found"
+	return 1
+}
+
+# stack_lighttpd_render HTTPS_PORT HTTP_PORT: write DIR/lighttpd.conf.
+stack_lighttpd_render() {
+	local esc_dir
+	mkdir -p "$STACK_DIR/www" || return 1
+	# Paths go into a sed replacement: escape its specials (| & \).
+	esc_dir=$(printf '%s' "$STACK_DIR" | sed 's/[|&\\]/\\&/g')
+	sed -e "s|@BIND@|${STACK_BIND:-127.0.0.1}|g" \
+		-e "s|@PORT@|$1|g" \
+		-e "s|@HTTP_PORT@|$2|g" \
+		-e "s|@DOCROOT@|$esc_dir/www|g" \
+		-e "s|@CERT@|$esc_dir/tls/cert.pem|g" \
+		-e "s|@KEY@|$esc_dir/tls/key.pem|g" \
+		-e "s|@FCGI_SOCKET@|$esc_dir/mdauthd.sock|g" \
+		-e "s|@STATEDIR@|$esc_dir|g" \
+		"$STACK_LIB_DIR/lighttpd/mdauth-lighttpd.conf.in" \
+		>"$STACK_DIR/lighttpd.conf"
+}
+
+# stack_lighttpd_start: render the configuration and start lighttpd on two
+# free ports: HTTPS (STACK_HTTPS_PORT) and plain HTTP (STACK_HTTP_PORT).
+# Ports recorded in DIR/ports are reused when still free.  Returns once
+# the HTTPS port completes a TLS handshake with our certificate.
+stack_lighttpd_start() {
+	local bin try i https http
+	bin=$(stack_lighttpd_bin) || { stack_log "lighttpd not found"; return 1; }
+	[ -f "$STACK_CERT" ] || stack_cert || return 1
+	if [ -n "$STACK_LIGHTTPD_PID" ] && ! stack_proc_gone "$STACK_LIGHTTPD_PID"; then
+		stack_log "lighttpd already running (pid $STACK_LIGHTTPD_PID)"
+		return 1
+	fi
+	https=$STACK_HTTPS_PORT
+	http=$STACK_HTTP_PORT
+	for try in 1 2 3 4 5; do
+		if [ -z "$https" ] || stack_port_listening "$https"; then
+			https=$(stack_free_port) || return 1
+		fi
+		if [ -z "$http" ] || [ "$http" = "$https" ] || stack_port_listening "$http"; then
+			http=$(stack_free_port "$https") || return 1
+		fi
+		stack_lighttpd_render "$https" "$http" || return 1
+		if ! "$bin" -tt -f "$STACK_DIR/lighttpd.conf" \
+			>"$STACK_DIR/lighttpd-check.log" 2>&1; then
+			stack_log "lighttpd rejects its configuration:"
+			cat "$STACK_DIR/lighttpd-check.log" >&2
+			return 1
+		fi
+		setsid "$bin" -D -f "$STACK_DIR/lighttpd.conf" </dev/null \
+			>>"$STACK_DIR/lighttpd-stderr.log" 2>&1 &
+		STACK_LIGHTTPD_PID=$!
+		printf '%s\n' "$STACK_LIGHTTPD_PID" >"$STACK_DIR/lighttpd.pid"
+		for i in $(seq 100); do
+			stack_proc_gone "$STACK_LIGHTTPD_PID" && break
+			if curl -s -o /dev/null --max-time 2 --cacert "$STACK_CERT" \
+				--resolve "localhost:$https:127.0.0.1" \
+				"https://localhost:$https/"; then
+				STACK_HTTPS_PORT=$https
+				STACK_HTTP_PORT=$http
+				printf 'STACK_HTTPS_PORT=%s\nSTACK_HTTP_PORT=%s\n' \
+					"$https" "$http" >"$STACK_DIR/ports"
+				return 0
+			fi
+			sleep 0.1
+		done
+		# Most likely another process took a port between our check and
+		# lighttpd's bind: try other ports.
+		stack_lighttpd_stop
+		https='' http=''
+		stack_log "lighttpd did not come up (try $try); its error log:"
+		tail -n 5 "$STACK_DIR/lighttpd-error.log" "$STACK_DIR/lighttpd-stderr.log" >&2 2>/dev/null
+	done
+	return 1
+}
+
+stack_lighttpd_stop() {
+	[ -n "$STACK_LIGHTTPD_PID" ] || return 0
+	stack_proc_stop "$STACK_LIGHTTPD_PID" 10
+	STACK_LIGHTTPD_PID=
+	rm -f "$STACK_DIR/lighttpd.pid"
+	return 0
+}
+
+# stack_start_all DIR [KEY=VALUE...]: the whole stack; the arguments
+# override mdauthd.conf keys (see stack_mdauthd_config).
+stack_start_all() {
+	local dir=${1:?stack_start_all: state directory required}
+	shift
+	stack_init "$dir" &&
+		stack_pg_start &&
+		stack_mdauthd_config "$@" &&
+		stack_db_setup &&
+		stack_mdauthd_start &&
+		stack_cert &&
+		stack_lighttpd_start
+}
+
+# stack_stop_all: stop what runs, web server first so that no request
+# arrives at a stopping daemon.  Safe to call twice.
+stack_stop_all() {
+	[ -n "$STACK_DIR" ] || return 0
+	stack_lighttpd_stop
+	stack_mdauthd_stop
+	stack_pg_stop
+	return 0
+}

@@ -1,0 +1,501 @@
+# tests/integration/lib.sh -- harness for the integration tests.
+# shellcheck shell=bash disable=SC2034  # globals are read by the test scripts
+#
+# Sourced by each tests/integration/*.sh.  A test script:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   h_setup token_ttl=60          # private PostgreSQL + mdauthd + lighttpd
+#   h_user_add alice 'correct horse battery'
+#   req POST /login -H 'Content-Type: application/json' --data-binary '{...}'
+#   is "$STATUS" 200 "login succeeds"
+#   done_testing
+#
+# and prints TAP on stdout (run by automake's tap-driver.sh; the plan comes
+# last).  Diagnostics go to stderr.
+#
+# Environment:
+#   top_srcdir, top_builddir   absolute paths (exported by `make check`;
+#                              default: the source tree holding this file)
+#   MDAUTH_REQUIRE_FIXTURES=1  a missing fixture (PostgreSQL, lighttpd,
+#                              curl, openssl, jq) is an error, not a skip
+#   MDAUTH_KEEP_TEST_DIR=1     keep the state directory even on success
+#
+# Sections: TAP output, fixtures, stack setup and teardown, HTTP requests,
+# response inspection, database and users.
+
+set -u
+
+H_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${top_srcdir:=$H_LIB_DIR/../..}"
+: "${top_builddir:=$top_srcdir}"
+top_srcdir=$(cd "$top_srcdir" && pwd) || exit 99
+top_builddir=$(cd "$top_builddir" && pwd) || exit 99
+
+# shellcheck source=../../deploy/stack.sh
+. "$top_srcdir/deploy/stack.sh"
+
+MDAUTHD=$top_builddir/mdauthd
+MDAUTHCTL=$top_builddir/mdauthctl
+MDAUTH_SQL_DIR=$top_srcdir/sql
+
+# ---------------------------------------------------------------------------
+# TAP output
+
+T_COUNT=0
+T_FAILED=0
+
+# diag LINE...: each argument (which may span lines) as TAP comments on
+# stderr.
+diag() {
+	local arg
+	for arg in "$@"; do
+		printf '%s\n' "$arg" | sed 's/^/# /' >&2
+	done
+}
+
+pass() {
+	T_COUNT=$((T_COUNT + 1))
+	printf 'ok %d - %s\n' "$T_COUNT" "$1"
+}
+
+# fail NAME [DIAGNOSTIC...]
+fail() {
+	T_COUNT=$((T_COUNT + 1))
+	T_FAILED=$((T_FAILED + 1))
+	printf 'not ok %d - %s\n' "$T_COUNT" "$1"
+	shift
+	[ $# -eq 0 ] || diag "$@"
+}
+
+# ok NAME COMMAND [ARGS...]: passes when COMMAND exits 0.  COMMAND's
+# output goes to stderr so it cannot be mistaken for TAP.
+ok() {
+	local name=$1
+	shift
+	if "$@" >&2; then
+		pass "$name"
+	else
+		fail "$name" "command failed: $*"
+	fi
+}
+
+# is GOT WANT NAME
+is() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3" "     got: '$1'" "expected: '$2'" "$(h_last_response)"
+	fi
+}
+
+# isnt GOT UNWANTED NAME
+isnt() {
+	if [ "$1" != "$2" ]; then
+		pass "$3"
+	else
+		fail "$3" "     got: '$1'" "expected anything else"
+	fi
+}
+
+# like GOT ERE NAME: GOT matches the extended regular expression.
+like() {
+	if [[ $1 =~ $2 ]]; then
+		pass "$3"
+	else
+		fail "$3" "     got: '$1'" "expected to match: $2" "$(h_last_response)"
+	fi
+}
+
+# unlike GOT ERE NAME
+unlike() {
+	if [[ $1 =~ $2 ]]; then
+		fail "$3" "     got: '$1'" "expected not to match: $2"
+	else
+		pass "$3"
+	fi
+}
+
+# done_testing: the plan, then exit 0 only if every test passed.
+done_testing() {
+	printf '1..%d\n' "$T_COUNT"
+	[ "$T_FAILED" -eq 0 ] || exit 1
+	exit 0
+}
+
+# bail REASON: stop the whole script (setup failed).
+bail() {
+	printf 'Bail out! %s\n' "$*"
+	H_BAILED=1
+	exit 99
+}
+H_BAILED=0
+
+# ---------------------------------------------------------------------------
+# Fixtures
+
+# skip_all REASON: a fixture is missing.  Skip loudly (exit 77), or fail
+# when the environment promises the fixtures (MDAUTH_REQUIRE_FIXTURES=1,
+# as in CI), so that a broken CI image cannot pass by skipping.
+skip_all() {
+	if [ "${MDAUTH_REQUIRE_FIXTURES:-0}" = 1 ]; then
+		printf '%s: MISSING FIXTURE (required): %s\n' "$0" "$*" >&2
+		printf 'Bail out! missing fixture: %s\n' "$*"
+		exit 99
+	fi
+	printf '%s: SKIPPED, MISSING FIXTURE: %s\n' "$0" "$*" >&2
+	printf '1..0 # SKIP missing fixture: %s\n' "$*"
+	exit 77
+}
+
+# h_need_fixtures: everything the stack and the checks use.
+h_need_fixtures() {
+	local cmd
+	for cmd in curl openssl jq psql ss setsid pgrep cgi-fcgi; do
+		command -v "$cmd" >/dev/null 2>&1 || skip_all "$cmd not installed"
+	done
+	stack_pg_bindir >/dev/null || skip_all "PostgreSQL server (initdb) not installed"
+	stack_lighttpd_bin >/dev/null || skip_all "lighttpd not installed"
+	if [ ! -e /usr/lib/lighttpd/mod_openssl.so ] &&
+		! ls /usr/lib*/lighttpd/mod_openssl.so >/dev/null 2>&1; then
+		skip_all "lighttpd mod_openssl not installed (lighttpd-mod-openssl)"
+	fi
+	if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+		skip_all "running as root without a postgres system user to run PostgreSQL"
+	fi
+	# The binaries under test are not fixtures: their absence is an error.
+	[ -x "$MDAUTHD" ] || bail "$MDAUTHD not built"
+	[ -x "$MDAUTHCTL" ] || bail "$MDAUTHCTL not built"
+}
+
+# ---------------------------------------------------------------------------
+# Stack setup and teardown
+
+H_DIR=
+H_URL=
+H_PLAIN_URL=
+
+# h_setup [KEY=VALUE...]: a temporary directory with PostgreSQL (migrated),
+# mdauthd (configured with the defaults of deploy/stack.sh, log_level =
+# debug, and the given keys) and lighttpd with TLS.  Teardown is automatic.
+h_setup() {
+	h_need_fixtures
+	H_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mdauth-it.XXXXXX") || bail "mktemp failed"
+	trap h_teardown EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	STACK_PG_FSYNC=off
+	stack_start_all "$H_DIR" log_level=debug "$@" || bail "the stack did not start"
+	h_urls
+}
+
+h_urls() {
+	H_URL=https://localhost:$STACK_HTTPS_PORT/api/auth
+	H_PLAIN_URL=http://127.0.0.1:$STACK_HTTP_PORT/api/auth
+}
+
+# h_restart_mdauthd [KEY=VALUE...]: stop the daemon, rewrite its
+# configuration (from the defaults again) and start it.
+h_restart_mdauthd() {
+	stack_mdauthd_stop
+	stack_mdauthd_config log_level=debug "$@" || bail "cannot write mdauthd.conf"
+	stack_mdauthd_start || bail "mdauthd did not restart"
+}
+
+# h_on_teardown COMMAND: run COMMAND (a shell string) first at teardown;
+# for a test that leaves something in a state the stack cannot stop.
+H_ON_TEARDOWN=
+h_on_teardown() {
+	H_ON_TEARDOWN="$H_ON_TEARDOWN
+$1"
+}
+
+# The EXIT trap: stop everything; keep the directory and show the logs when
+# something failed, remove it otherwise.
+h_teardown() {
+	local rc=$? f
+	trap - EXIT INT TERM HUP
+	[ -z "$H_ON_TEARDOWN" ] || eval "$H_ON_TEARDOWN"
+	stack_stop_all
+	[ -n "$H_DIR" ] || exit "$rc"
+	# An interrupted run (130, 143) with no failure cleans up like a pass.
+	if [ "$T_FAILED" -ne 0 ] || [ "$H_BAILED" -ne 0 ] ||
+		{ [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ]; } ||
+		[ "${MDAUTH_KEEP_TEST_DIR:-0}" = 1 ]; then
+		for f in mdauthd.log lighttpd-error.log postgresql.log migrate.log; do
+			[ -s "$H_DIR/$f" ] || continue
+			printf '==== tail of %s\n' "$H_DIR/$f" >&2
+			tail -n 30 "$H_DIR/$f" >&2
+		done
+		printf '==== state kept in %s\n' "$H_DIR" >&2
+	else
+		rm -rf "$H_DIR"
+	fi
+	exit "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# HTTP requests
+
+STATUS=
+BODY=
+HEADERS=
+CURL_RC=
+H_LAST_REQUEST=
+
+# req_url METHOD URL [CURL ARGS...]: one request.  Sets STATUS (000 when
+# no response), BODY, HEADERS (a file with the response headers), CURL_RC.
+req_url() {
+	local method=$1 url=$2
+	shift 2
+	local -a how
+	# curl -X HEAD would wait for a body that never comes; --head does not
+	# (it copies the headers to the output file, emptied below: a HEAD
+	# response has no body on the wire; see fcgi_raw for the daemon's own
+	# output).
+	if [ "$method" = HEAD ]; then
+		how=(--head)
+	else
+		how=(-X "$method")
+	fi
+	HEADERS=$H_DIR/last-headers
+	: >"$HEADERS"
+	: >"$H_DIR/last-body"
+	H_LAST_REQUEST="$method $url"
+	STATUS=$(curl -sS --max-time 10 --cacert "$STACK_CERT" \
+		--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
+		"${how[@]}" -D "$HEADERS" -o "$H_DIR/last-body" -w '%{http_code}' \
+		"$@" "$url")
+	CURL_RC=$?
+	[ "$method" != HEAD ] || : >"$H_DIR/last-body"
+	BODY=$(cat "$H_DIR/last-body")
+	# One line per response, for checks over all of a script's responses.
+	printf '%s\t%s\t%s\t%s\n' "$STATUS" "$H_LAST_REQUEST" \
+		"$(header Content-Type)" "$(header Cache-Control)" >>"$H_DIR/responses"
+}
+
+# req METHOD PATH [CURL ARGS...]: a request to https://localhost:PORT/api/auth$PATH.
+req() {
+	local method=$1 path=$2
+	shift 2
+	req_url "$method" "$H_URL$path" "$@"
+}
+
+# fcgi_raw NAME=VALUE...: one FastCGI request straight to mdauthd's socket,
+# with exactly these parameters (no web server in between).  The raw
+# response (CGI headers, blank line, body) is in $H_DIR/fcgi-out; returns
+# cgi-fcgi's status (non-zero when nothing accepts on the socket).
+fcgi_raw() {
+	env -i "$@" cgi-fcgi -bind -connect "$STACK_MDAUTHD_SOCKET" \
+		</dev/null >"$H_DIR/fcgi-out" 2>"$H_DIR/fcgi-err"
+}
+
+# fcgi_raw_body: the body part of the last fcgi_raw response.
+fcgi_raw_body() {
+	sed '1,/^\r\{0,1\}$/d' "$H_DIR/fcgi-out"
+}
+
+# req_plain METHOD PATH [CURL ARGS...]: the same over the plain-HTTP listener.
+req_plain() {
+	local method=$1 path=$2
+	shift 2
+	req_url "$method" "$H_PLAIN_URL$path" "$@"
+}
+
+# req_json METHOD PATH JSON [CURL ARGS...]: a request with a JSON body.
+req_json() {
+	local method=$1 path=$2 json=$3
+	shift 3
+	req "$method" "$path" -H 'Content-Type: application/json' \
+		--data-binary "$json" "$@"
+}
+
+# req_bearer METHOD PATH TOKEN [CURL ARGS...]
+req_bearer() {
+	local method=$1 path=$2 token=$3
+	shift 3
+	req "$method" "$path" -H "Authorization: Bearer $token" "$@"
+}
+
+# h_last_response: the last request and response, for diagnostics.
+h_last_response() {
+	[ -n "$H_LAST_REQUEST" ] || return 0
+	printf 'last request: %s -> %s (curl exit %s)\n' "$H_LAST_REQUEST" \
+		"$STATUS" "$CURL_RC"
+	tr -d '\r' <"$HEADERS" | sed 's/^/  < /'
+	printf '  body: %s\n' "$BODY"
+}
+
+# ---------------------------------------------------------------------------
+# Response inspection
+
+# header NAME: the value of response header NAME (case-insensitive; the
+# last one if repeated), without the CR.  Empty when absent.
+header() {
+	tr -d '\r' <"$HEADERS" | sed -n "s/^$1:[[:space:]]*//Ip" | tail -n 1
+}
+
+# header_count NAME: how many times NAME appears in the response headers.
+header_count() {
+	tr -d '\r' <"$HEADERS" | grep -ic "^$1:"
+}
+
+# json FIELD: field FIELD of the JSON object in BODY: strings raw, other
+# values as JSON text, "null" when absent, empty when BODY is not JSON.
+json() {
+	jq -r --arg f "$1" \
+		'.[$f] | if type == "string" then . else tojson end' \
+		<<<"$BODY" 2>/dev/null
+}
+
+# json_type FIELD: string, number, object, array, boolean or null.
+json_type() {
+	jq -r --arg f "$1" '.[$f] | type' <<<"$BODY" 2>/dev/null
+}
+
+# json_keys: the object's keys, sorted, comma-separated.
+json_keys() {
+	jq -r 'keys | join(",")' <<<"$BODY" 2>/dev/null
+}
+
+# is_error_body CODE: BODY is exactly {"error": CODE, "error_description":
+# a non-empty string}.
+is_error_body() {
+	jq -e --arg c "$1" '
+		type == "object" and (keys == ["error", "error_description"])
+		and .error == $c
+		and (.error_description | type == "string" and length > 0)' \
+		<<<"$BODY" >/dev/null 2>&1
+}
+
+# is_json_content_type: Content-Type is application/json (parameters allowed).
+is_json_content_type() {
+	[[ $(header Content-Type) =~ ^application/json([[:space:]]*;.*)?$ ]]
+}
+
+# expect_error STATUS CODE NAME: one test that the last response is the
+# error STATUS with body {"error": CODE, "error_description": ...},
+# Content-Type application/json and Cache-Control no-store.
+expect_error() {
+	local want_status=$1 code=$2 name=$3 why=
+	[ "$STATUS" = "$want_status" ] || why="status $STATUS, expected $want_status"
+	[ -n "$why" ] || is_error_body "$code" ||
+		why="body is not {\"error\":\"$code\",\"error_description\":\"...\"}"
+	[ -n "$why" ] || is_json_content_type ||
+		why="Content-Type is '$(header Content-Type)'"
+	[ -n "$why" ] || [ "$(header Cache-Control)" = no-store ] ||
+		why="Cache-Control is '$(header Cache-Control)'"
+	if [ -z "$why" ]; then
+		pass "$name"
+	else
+		fail "$name" "$why" "$(h_last_response)"
+	fi
+}
+
+# all_responses_have FIELD ERE: every response so far (as logged by
+# req_url: 1 status, 2 request, 3 Content-Type, 4 Cache-Control) has FIELD
+# matching ERE.  Prints the offending lines.
+all_responses_have() {
+	[ -s "$H_DIR/responses" ] || return 1
+	! awk -F '\t' -v f="$1" -v re="$2" '$f !~ re { print; bad = 1 } END { exit !bad }' \
+		"$H_DIR/responses"
+}
+
+# h_now: seconds since the epoch, with fractions.
+h_now() {
+	date +%s.%N
+}
+
+# h_elapsed START: seconds since START (from h_now), as a decimal.
+h_elapsed() {
+	awk -v s="$1" -v e="$(h_now)" 'BEGIN { printf "%.2f\n", e - s }'
+}
+
+# h_lt A B: the decimal A is below B.
+h_lt() {
+	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'
+}
+
+# The shapes the API promises.
+H_TOKEN_RE='^mda_[A-Za-z0-9_-]{43}$'
+H_UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+H_TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'
+
+# h_random_token: a well-formed token that was never issued.
+h_random_token() {
+	printf 'mda_%s\n' "$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+}
+
+# ---------------------------------------------------------------------------
+# Database and users
+
+# sql QUERY [NAME=VALUE...]: run QUERY as superuser on database mdauth and
+# print the result (unaligned, no headers).  Each NAME=VALUE becomes a psql
+# variable, to be written :'NAME' in QUERY so that psql quotes it.
+sql() {
+	local query=$1 arg
+	shift
+	local -a vars=()
+	for arg in "$@"; do
+		vars+=(-v "$arg")
+	done
+	stack_psql "${vars[@]}" <<<"$query"
+}
+
+# h_ctl [ARGS...]: mdauthctl with this stack's configuration, as the
+# database superuser (user management needs more than the daemon's role).
+h_ctl() {
+	"$MDAUTHCTL" -c "$STACK_MDAUTHD_CONF" -D "$(stack_admin_conninfo)" "$@"
+}
+
+# h_user_add NAME PASSWORD: create a user, or bail.
+h_user_add() {
+	H_PASSWORDS+=("$2")
+	printf '%s\n' "$2" | h_ctl user add "$1" --password-stdin >"$H_DIR/ctl.out" 2>&1 ||
+		bail "mdauthctl user add $1 failed: $(cat "$H_DIR/ctl.out")"
+}
+
+# Every token issued and password used, for the secrets checks.
+H_TOKENS=()
+H_PASSWORDS=()
+
+# login USER PASSWORD [DEVICE [CURL ARGS...]]: POST /login; on 200 sets
+# TOKEN and SESSION_ID (and remembers the token), else empties them.
+TOKEN=
+SESSION_ID=
+login() {
+	local body
+	if [ $# -ge 3 ]; then
+		body=$(jq -cn --arg u "$1" --arg p "$2" --arg d "$3" \
+			'{username: $u, password: $p, device: $d}')
+	else
+		body=$(jq -cn --arg u "$1" --arg p "$2" '{username: $u, password: $p}')
+	fi
+	H_PASSWORDS+=("$2")
+	shift $(($# >= 3 ? 3 : $#))
+	req_json POST /login "$body" "$@"
+	TOKEN=
+	SESSION_ID=
+	if [ "$STATUS" = 200 ]; then
+		TOKEN=$(json token)
+		SESSION_ID=$(json session_id)
+		H_TOKENS+=("$TOKEN")
+	fi
+}
+
+# h_login_ok USER PASSWORD [DEVICE]: login that must succeed, or bail.
+h_login_ok() {
+	login "$@"
+	[[ $STATUS = 200 && $TOKEN =~ $H_TOKEN_RE && $SESSION_ID =~ $H_UUID_RE ]] ||
+		bail "login as $1 failed: $(h_last_response)"
+}
+
+# h_workers: the pids of the daemon's workers (children of the master), sorted.
+h_workers() {
+	pgrep -P "$STACK_MDAUTHD_PID" | sort
+}
+
+# h_logs_contain STRING: true when any of the daemon's or web server's logs
+# contains STRING (fixed string).
+h_logs_contain() {
+	grep -qF -e "$1" "$H_DIR/mdauthd.log" "$H_DIR"/lighttpd-*.log 2>/dev/null
+}

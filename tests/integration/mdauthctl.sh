@@ -1,0 +1,127 @@
+#!/bin/bash
+# The admin command (migrate, user add, user passwd, hash-password) and the
+# daemon's own command line (-t, -V).
+. "$(dirname "$0")/lib.sh"
+
+h_setup
+
+# h_run [ARGS...]: run a command, keeping its status in RC and its output
+# in OUT and ERR.
+h_run() {
+	"$@" >"$H_DIR/run.out" 2>"$H_DIR/run.err"
+	RC=$?
+	OUT=$(cat "$H_DIR/run.out")
+	ERR=$(cat "$H_DIR/run.err")
+}
+
+# h_ctl_pw PASSWORD ARGS...: mdauthctl ARGS --password-stdin, fed PASSWORD.
+h_ctl_pw() {
+	local pw=$1
+	shift
+	h_run h_ctl "$@" --password-stdin <<<"$pw"
+}
+
+# --- migrate ---------------------------------------------------------------
+migrations="SELECT version, name, applied_at FROM mdauth.schema_migrations ORDER BY version"
+before=$(sql "$migrations")
+ok "the setup's migration recorded at least one version" test -n "$before"
+h_run h_ctl migrate --sql-dir "$MDAUTH_SQL_DIR"
+is "$RC" 0 "migrate on a migrated database exits 0"
+h_run h_ctl migrate --sql-dir "$MDAUTH_SQL_DIR"
+is "$RC" 0 "migrate a third time exits 0"
+is "$(sql "$migrations")" "$before" "migrating again leaves schema_migrations unchanged"
+
+# --- user add --------------------------------------------------------------
+h_ctl_pw 'correct horse battery staple' user add alice
+is "$RC" 0 "user add with --password-stdin exits 0"
+is "$(sql "SELECT count(*) FROM mdauth.users WHERE username = 'alice'")" 1 \
+	"user add creates the user"
+like "$(sql "SELECT password_hash FROM mdauth.users WHERE username = 'alice'")" \
+	'^\$argon2id\$v=19\$m=19456,t=2,p=1\$' "user add stores an argon2id hash with the default parameters"
+login alice 'correct horse battery staple'
+is "$STATUS" 200 "the new user can log in"
+
+h_ctl_pw 'another password 123' user add alice
+isnt "$RC" 0 "adding an existing username fails"
+like "${ERR,,}" '(exist|already|taken|duplicate)' "adding an existing username says it exists"
+h_ctl_pw 'another password 123' user add ALICE
+isnt "$RC" 0 "adding an existing username in other case fails"
+like "${ERR,,}" '(exist|already|taken|duplicate)' "adding an existing username in other case says it exists"
+is "$(sql "SELECT count(*) FROM mdauth.users WHERE lower(username) = 'alice'")" 1 \
+	"the failed adds created nobody"
+
+h_ctl_pw 'short12' user add bob
+isnt "$RC" 0 "user add refuses a 7-byte password"
+like "${ERR,,}" '(8|short)' "the refusal names the minimum length"
+h_ctl_pw '' user add bob
+isnt "$RC" 0 "user add refuses an empty password"
+h_ctl_pw "$(head -c 1025 /dev/zero | tr '\0' x)" user add bob
+isnt "$RC" 0 "user add refuses a 1025-byte password"
+is "$(sql "SELECT count(*) FROM mdauth.users WHERE username = 'bob'")" 0 \
+	"refused passwords create no user"
+h_ctl_pw 'eight888' user add bob
+is "$RC" 0 "user add accepts an 8-byte password"
+pw_1024=$(head -c 1024 /dev/zero | tr '\0' y)
+h_ctl_pw "$pw_1024" user add carol
+is "$RC" 0 "user add accepts a 1024-byte password"
+login carol "$pw_1024"
+is "$STATUS" 200 "a 1024-byte password logs in"
+login carol "${pw_1024:0:1023}"
+expect_error 401 invalid_credentials "the password is never truncated: its first 1023 bytes fail"
+
+h_run h_ctl user add
+is "$RC" 2 "user add without a name is a usage error (exit 2)"
+h_run h_ctl no-such-command
+is "$RC" 2 "an unknown command is a usage error (exit 2)"
+
+# --- user passwd -----------------------------------------------------------
+h_ctl_pw 'a brand new password' user passwd alice
+is "$RC" 0 "user passwd with --password-stdin exits 0"
+login alice 'correct horse battery staple'
+expect_error 401 invalid_credentials "after user passwd the old password fails"
+login alice 'a brand new password'
+is "$STATUS" 200 "after user passwd the new password works"
+h_ctl_pw 'a brand new password' user passwd nosuchuser
+isnt "$RC" 0 "user passwd for an unknown user fails"
+h_ctl_pw 'short' user passwd alice
+isnt "$RC" 0 "user passwd refuses a short password"
+login alice 'a brand new password'
+is "$STATUS" 200 "a refused user passwd leaves the password as it was"
+
+# --- hash-password ---------------------------------------------------------
+phc_re='^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}$'
+h_run "$MDAUTHCTL" -c "$STACK_MDAUTHD_CONF" hash-password --password-stdin <<<'hashed password 1'
+is "$RC" 0 "hash-password exits 0"
+like "$OUT" "$phc_re" "hash-password prints an argon2id PHC string with the default parameters"
+hash1=$OUT
+h_run "$MDAUTHCTL" -c "$STACK_MDAUTHD_CONF" hash-password --password-stdin <<<'hashed password 1'
+isnt "$OUT" "$hash1" "hashing the same password twice uses a new salt"
+# An operator can provision a user with SQL and the printed hash.
+sql "INSERT INTO mdauth.users (username, password_hash) VALUES ('erin', :'h')" h="$hash1"
+login erin 'hashed password 1'
+is "$STATUS" 200 "a user inserted by SQL with hash-password's output can log in"
+
+# --- mdauthd command line --------------------------------------------------
+h_run "$MDAUTHD" -t -c "$STACK_MDAUTHD_CONF"
+is "$RC" 0 "mdauthd -t accepts the running configuration"
+
+# The same configuration with line 3 replaced.
+h_conf_line3() {
+	sed "3s/.*/$1/" "$STACK_MDAUTHD_CONF" >"$2"
+}
+h_conf_line3 'no_such_key = 1' "$H_DIR/bad-key.conf"
+h_run "$MDAUTHD" -t -c "$H_DIR/bad-key.conf"
+isnt "$RC" 0 "mdauthd -t rejects an unknown key"
+like "$ERR" '(line 3|:3([^0-9]|$))' "the error names the line of the unknown key (3)"
+like "$ERR" 'no_such_key' "the error names the unknown key"
+
+h_conf_line3 'workers = many' "$H_DIR/bad-value.conf"
+h_run "$MDAUTHD" -t -c "$H_DIR/bad-value.conf"
+isnt "$RC" 0 "mdauthd -t rejects a bad value"
+like "$ERR" '(line 3|:3([^0-9]|$))' "the error names the line of the bad value (3)"
+
+h_run "$MDAUTHD" -V
+is "$RC" 0 "mdauthd -V exits 0"
+like "$OUT$ERR" '[0-9]+\.[0-9]+' "mdauthd -V prints a version number"
+
+done_testing

@@ -1,0 +1,86 @@
+#!/bin/bash
+# Sliding expiration: a use moves expires_at to now + token_ttl, at most
+# once per touch_interval, never past the absolute limit; and not at all
+# with sliding_expiration = no.
+. "$(dirname "$0")/lib.sh"
+
+h_setup touch_interval=1 token_ttl=60
+h_user_add alice 'correct horse battery staple'
+
+# h_epoch COLUMN SESSION: a timestamptz column of a session, in epoch
+# seconds with microseconds (exact, for comparisons).
+h_epoch() {
+	sql "SELECT extract(epoch FROM $1) FROM mdauth.sessions WHERE id = :'sid'" sid="$2"
+}
+
+# h_sql_true EXPR SESSION: EXPR over the session's row is true.
+h_sql_true() {
+	[ "$(sql "SELECT ($1) FROM mdauth.sessions WHERE id = :'sid'" sid="$2")" = t ]
+}
+
+h_login_ok alice 'correct horse battery staple'
+is "$(json expires_in)" 60 "login: expires_in is token_ttl (60)"
+ok "login: absolute_expires_at is token_max_lifetime (43200 s) after creation" \
+	h_sql_true "absolute_expires_at = created_at + interval '43200 seconds'" "$SESSION_ID"
+token=$TOKEN
+session=$SESSION_ID
+
+# --- expiry moves forward after touch_interval -----------------------------
+expires0=$(h_epoch expires_at "$session")
+sleep 2
+req_bearer GET /validate "$token"
+is "$STATUS" 200 "the token validates 2 s after login"
+expires1=$(h_epoch expires_at "$session")
+ok "a validate after touch_interval moves expires_at forward" h_lt "$expires0" "$expires1"
+ok "expires_at moves to about now + token_ttl" \
+	h_sql_true "expires_at BETWEEN now() + interval '57 seconds' AND now() + interval '61 seconds'" "$session"
+ok "the response's expires_in is the new remaining time" \
+	test "$(json expires_in)" -ge 58 -a "$(json expires_in)" -le 60
+
+# --- at most one write per touch_interval ----------------------------------
+sleep 1.2
+req_bearer GET /validate "$token"
+used1=$(h_epoch last_used_at "$session")
+expires1=$(h_epoch expires_at "$session")
+req_bearer GET /validate "$token"
+is "$STATUS" 200 "a second validate right after the first succeeds"
+used2=$(h_epoch last_used_at "$session")
+expires2=$(h_epoch expires_at "$session")
+is "$used2" "$used1" "two validates within touch_interval write last_used_at once"
+is "$expires2" "$expires1" "two validates within touch_interval write expires_at once"
+ok "the first of the two did write last_used_at" \
+	h_sql_true "last_used_at > now() - interval '1 second'" "$session"
+
+# --- never past the absolute limit -----------------------------------------
+sql "UPDATE mdauth.sessions SET absolute_expires_at = now() + interval '10 seconds'
+	WHERE id = :'sid'" sid="$session"
+sleep 1.2
+req_bearer GET /validate "$token"
+is "$STATUS" 200 "the token validates before its absolute limit"
+ok "a validate never moves expires_at past absolute_expires_at" \
+	h_sql_true "expires_at <= absolute_expires_at" "$session"
+ok "expires_in in the response stops at the absolute limit" \
+	test "$(json expires_in)" -le 10
+sleep 1.2
+req_bearer GET /validate "$token"
+ok "a later validate still stops at absolute_expires_at" \
+	h_sql_true "expires_at <= absolute_expires_at" "$session"
+
+sql "UPDATE mdauth.sessions SET absolute_expires_at = now() - interval '1 second'
+	WHERE id = :'sid'" sid="$session"
+req_bearer GET /validate "$token"
+expect_error 401 invalid_token "a session past its absolute limit is refused"
+
+# --- sliding_expiration = no -----------------------------------------------
+h_restart_mdauthd touch_interval=1 token_ttl=60 sliding_expiration=no
+h_login_ok alice 'correct horse battery staple'
+expires0=$(h_epoch expires_at "$SESSION_ID")
+sleep 2
+req_bearer GET /validate "$TOKEN"
+is "$STATUS" 200 "without sliding expiration the token validates"
+is "$(h_epoch expires_at "$SESSION_ID")" "$expires0" \
+	"without sliding expiration a validate leaves expires_at alone"
+ok "without sliding expiration expires_in keeps counting down" \
+	test "$(json expires_in)" -le 58
+
+done_testing

@@ -1,0 +1,290 @@
+/*
+ * test-dispatch.c -- worker_dispatch: the checks every request passes
+ * before its handler (route, method, TLS, Content-Length, size, content
+ * type, body), each answered without a database.  Where a request gets
+ * through to a handler, only handler paths that answer before any
+ * database work are used (no Bearer token, or one that cannot be ours).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "conf.h"
+#include "handler.h"
+#include "request.h"
+#include "response.h"
+#include "tap.h"
+#include "worker.h"
+
+static struct conf conf;
+static struct ctx ctx;
+static struct request req;
+static struct response resp;
+
+/*
+ * Dispatch the request made of the NULL-terminated parameters, with no
+ * body stream.  The previous response is freed first.
+ */
+static void
+dispatch(char **envp)
+{
+	resp_free(&resp);
+	request_free(&req);
+	request_from_params(&req, envp);
+	resp_init(&resp);
+	worker_dispatch(&ctx, &req, NULL, &resp);
+}
+
+/* Is the response the error with this status and code? */
+static int
+is_error(int status, const char *code)
+{
+	json_object *v;
+
+	return resp.status == status && resp.body != NULL &&
+	    json_object_object_get_ex(resp.body, "error", &v) &&
+	    strcmp(json_object_get_string(v), code) == 0;
+}
+
+static void
+test_routing(void)
+{
+	char *unknown[] = { "REQUEST_METHOD=GET", "PATH_INFO=/nowhere",
+	    "HTTPS=on", NULL };
+	char *no_path[] = { "REQUEST_METHOD=GET", "HTTPS=on", NULL };
+	char *get_login[] = { "REQUEST_METHOD=GET", "PATH_INFO=/login",
+	    "HTTPS=on", NULL };
+	char *post_validate[] = { "REQUEST_METHOD=POST",
+	    "PATH_INFO=/validate", "HTTPS=on", NULL };
+	char *brew_health[] = { "REQUEST_METHOD=BREW", "PATH_INFO=/health",
+	    "HTTPS=on", NULL };
+
+	dispatch(unknown);
+	ok(is_error(404, "not_found"), "an unknown path is 404 not_found");
+	ok(resp.allow == NULL && resp.challenge == CHALLENGE_NONE,
+	    "a 404 has no Allow and no challenge");
+	dispatch(no_path);
+	ok(is_error(404, "not_found"), "a request without PATH_INFO is 404");
+	dispatch(get_login);
+	ok(is_error(405, "method_not_allowed") && resp.allow != NULL &&
+	    strcmp(resp.allow, "POST") == 0,
+	    "GET /login is 405 method_not_allowed with Allow: POST");
+	dispatch(post_validate);
+	ok(is_error(405, "method_not_allowed") && resp.allow != NULL &&
+	    strcmp(resp.allow, "GET, HEAD") == 0,
+	    "POST /validate is 405 with Allow: GET, HEAD");
+	dispatch(brew_health);
+	ok(is_error(405, "method_not_allowed") && resp.allow != NULL &&
+	    strcmp(resp.allow, "GET") == 0,
+	    "an unknown method on /health is 405 with Allow: GET");
+}
+
+static void
+test_tls(void)
+{
+	char *plain[] = { "REQUEST_METHOD=GET", "PATH_INFO=/validate", NULL };
+	char *off[] = { "REQUEST_METHOD=GET", "PATH_INFO=/validate",
+	    "HTTPS=off", NULL };
+	char *login[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "CONTENT_TYPE=application/json", "CONTENT_LENGTH=99999999", NULL };
+	char *tls[] = { "REQUEST_METHOD=GET", "PATH_INFO=/validate",
+	    "HTTPS=on", NULL };
+
+	dispatch(plain);
+	ok(is_error(403, "tls_required"),
+	    "require_tls: a request without HTTPS is 403 tls_required");
+	dispatch(off);
+	ok(is_error(403, "tls_required"),
+	    "require_tls: HTTPS=off is 403 tls_required");
+	dispatch(login);
+	ok(is_error(403, "tls_required"),
+	    "require_tls: TLS is checked before the body size");
+	dispatch(tls);
+	ok(resp.status != 403,
+	    "require_tls: a request with HTTPS=on is not refused");
+
+	conf.require_tls = false;
+	dispatch(plain);
+	ok(is_error(401, "invalid_token"),
+	    "require_tls = no: a plain HTTP request reaches the handler");
+	conf.require_tls = true;
+}
+
+static void
+test_body_checks(void)
+{
+	char *too_large[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", "CONTENT_TYPE=application/json",
+	    "CONTENT_LENGTH=16385", NULL };
+	char *at_limit[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", "CONTENT_TYPE=application/json",
+	    "CONTENT_LENGTH=16384", NULL };
+	char *too_large_text[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", "CONTENT_TYPE=text/plain", "CONTENT_LENGTH=1000000",
+	    NULL };
+	char *logout_large[] = { "REQUEST_METHOD=POST", "PATH_INFO=/logout",
+	    "HTTPS=on", "CONTENT_TYPE=application/json",
+	    "CONTENT_LENGTH=16385", NULL };
+	char *bad_length[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", "CONTENT_TYPE=application/json", "CONTENT_LENGTH=abc",
+	    NULL };
+	char *logout_bad_length[] = { "REQUEST_METHOD=POST",
+	    "PATH_INFO=/logout", "HTTPS=on", "CONTENT_LENGTH=-5", NULL };
+	char *validate_bad_length[] = { "REQUEST_METHOD=GET",
+	    "PATH_INFO=/validate", "HTTPS=on", "CONTENT_LENGTH=abc", NULL };
+	char *no_type[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", "CONTENT_LENGTH=10", NULL };
+	char *text_type[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", "CONTENT_TYPE=text/plain", "CONTENT_LENGTH=10", NULL };
+	char *no_type_no_body[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", NULL };
+	char *form[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", "CONTENT_TYPE=application/x-www-form-urlencoded",
+	    "CONTENT_LENGTH=21", NULL };
+	char *logout_text[] = { "REQUEST_METHOD=POST", "PATH_INFO=/logout",
+	    "HTTPS=on", "CONTENT_TYPE=text/plain", "CONTENT_LENGTH=5", NULL };
+	char *logout_text_empty[] = { "REQUEST_METHOD=POST",
+	    "PATH_INFO=/logout", "HTTPS=on", "CONTENT_TYPE=text/plain",
+	    "CONTENT_LENGTH=0", NULL };
+	char *logout_no_body[] = { "REQUEST_METHOD=POST", "PATH_INFO=/logout",
+	    "HTTPS=on", NULL };
+	char *short_body[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", "CONTENT_TYPE=application/json", "CONTENT_LENGTH=10",
+	    NULL };
+	char *login_empty[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", "CONTENT_TYPE=application/json", NULL };
+	char *small_limit[] = { "REQUEST_METHOD=POST", "PATH_INFO=/login",
+	    "HTTPS=on", "CONTENT_TYPE=application/json", "CONTENT_LENGTH=65",
+	    NULL };
+
+	dispatch(too_large);
+	ok(is_error(413, "payload_too_large"),
+	    "a body over max_body is 413, refused before it is read");
+	dispatch(at_limit);
+	ok(is_error(400, "invalid_request"),
+	    "a body of exactly max_body is not 413 (it is read: 400 here, "
+	    "no stream)");
+	dispatch(too_large_text);
+	ok(is_error(413, "payload_too_large"),
+	    "the size is checked before the content type");
+	dispatch(logout_large);
+	ok(is_error(413, "payload_too_large"),
+	    "an optional logout body over max_body is 413");
+	conf.max_body = 64;
+	dispatch(small_limit);
+	ok(is_error(413, "payload_too_large"),
+	    "max_body comes from the configuration (64: 65 bytes is 413)");
+	conf.max_body = 16384;
+
+	dispatch(bad_length);
+	ok(is_error(400, "invalid_request"),
+	    "an unparsable Content-Length on /login is 400 invalid_request");
+	dispatch(logout_bad_length);
+	ok(is_error(400, "invalid_request"),
+	    "a negative Content-Length on /logout is 400 invalid_request");
+	dispatch(validate_bad_length);
+	ok(is_error(401, "invalid_token"),
+	    "a bad Content-Length on a route without a body is ignored");
+
+	dispatch(no_type);
+	ok(is_error(415, "unsupported_media_type"),
+	    "a login body without Content-Type is 415");
+	dispatch(text_type);
+	ok(is_error(415, "unsupported_media_type"),
+	    "a text/plain login body is 415");
+	dispatch(form);
+	ok(is_error(415, "unsupported_media_type"),
+	    "a form-encoded login body is 415");
+	dispatch(no_type_no_body);
+	ok(is_error(415, "unsupported_media_type"),
+	    "a login without a body or Content-Type is 415 (JSON required)");
+	dispatch(logout_text);
+	ok(is_error(415, "unsupported_media_type"),
+	    "a logout body of another type is 415");
+	dispatch(logout_text_empty);
+	ok(is_error(401, "invalid_token"),
+	    "an empty logout body with any Content-Type reaches the handler");
+	dispatch(logout_no_body);
+	ok(is_error(401, "invalid_token"),
+	    "a logout without a body or Content-Type reaches the handler");
+
+	dispatch(short_body);
+	ok(is_error(400, "invalid_request"),
+	    "a body that cannot be read (no stream) is 400 invalid_request");
+	dispatch(login_empty);
+	ok(is_error(400, "invalid_request"),
+	    "a JSON login without a body reaches the handler: "
+	    "400 (empty body)");
+}
+
+static void
+test_handlers_without_database(void)
+{
+	char *validate[] = { "REQUEST_METHOD=GET", "PATH_INFO=/validate",
+	    "HTTPS=on", NULL };
+	char *head[] = { "REQUEST_METHOD=HEAD", "PATH_INFO=/validate",
+	    "HTTPS=on", NULL };
+	char *basic[] = { "REQUEST_METHOD=GET", "PATH_INFO=/validate",
+	    "HTTPS=on", "HTTP_AUTHORIZATION=Basic dXNlcjpwYXNz", NULL };
+	char *malformed[] = { "REQUEST_METHOD=GET", "PATH_INFO=/validate",
+	    "HTTPS=on", "HTTP_AUTHORIZATION=Bearer a$b", NULL };
+	char *foreign[] = { "REQUEST_METHOD=GET", "PATH_INFO=/validate",
+	    "HTTPS=on", "HTTP_AUTHORIZATION=Bearer abc", NULL };
+	char *query_token[] = { "REQUEST_METHOD=GET", "PATH_INFO=/validate",
+	    "HTTPS=on",
+	    "QUERY_STRING=access_token="
+	    "mda_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	    NULL };
+	char *logout_foreign[] = { "REQUEST_METHOD=POST", "PATH_INFO=/logout",
+	    "HTTPS=on", "HTTP_AUTHORIZATION=Bearer abc", NULL };
+
+	dispatch(validate);
+	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
+	    "validate without credentials is 401 with a plain challenge");
+	dispatch(head);
+	ok(is_error(401, "invalid_token"),
+	    "HEAD /validate reaches the validate handler");
+	dispatch(basic);
+	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
+	    "validate with Basic credentials is 401 with a plain challenge");
+	dispatch(malformed);
+	ok(is_error(400, "invalid_request") &&
+	    resp.challenge == CHALLENGE_INVALID_REQUEST,
+	    "validate with malformed Bearer credentials is "
+	    "400 invalid_request");
+	dispatch(foreign);
+	ok(is_error(401, "invalid_token") &&
+	    resp.challenge == CHALLENGE_INVALID_TOKEN,
+	    "a token that cannot be ours is 401 invalid_token "
+	    "without a lookup");
+	dispatch(query_token);
+	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
+	    "a token in the query string is ignored");
+	dispatch(logout_foreign);
+	ok(resp.status == 200 && resp.body != NULL && strcmp(
+	    json_object_to_json_string_ext(resp.body, JSON_C_TO_STRING_PLAIN),
+	    "{\"status\":\"logged_out\"}") == 0,
+	    "logout of a token that cannot be ours is 200 logged_out "
+	    "(idempotent)");
+}
+
+int
+main(void)
+{
+	conf_defaults(&conf);
+	handler_ctx_init(&ctx, &conf, NULL);
+	resp_init(&resp);
+	memset(&req, 0, sizeof(req));
+
+	ok(conf.require_tls && conf.max_body == 16384,
+	    "the defaults require TLS and allow 16384-byte bodies");
+	test_routing();
+	test_tls();
+	test_body_checks();
+	test_handlers_without_database();
+
+	resp_free(&resp);
+	request_free(&req);
+	conf_free(&conf);
+	return tap_done();
+}

@@ -1,0 +1,176 @@
+/*
+ * test-password.c -- argon2id PHC strings: hash and verify, salts,
+ * re-hash detection, stored strings that are not usable (never a match),
+ * the dummy hash of unknown users, long passwords and NUL bytes.
+ * Small parameters (256 KiB, t=1, p=1) keep it fast.
+ */
+#include "config.h"
+
+#include <argon2.h>
+#include <string.h>
+
+#include "password.h"
+#include "tap.h"
+
+#define PREFIX	"$argon2id$v=19$m=256,t=1,p=1$"
+
+static const struct password_params small = { 256, 1, 1 };
+
+#define S(lit)	lit, sizeof(lit) - 1
+
+static void
+test_hash_verify(void)
+{
+	char h1[PASSWORD_HASH_MAX], h2[PASSWORD_HASH_MAX];
+	enum password_result r;
+
+	r = password_hash(&small, S("correct horse"), h1, sizeof(h1));
+	ok(r == PASSWORD_MATCH, "password_hash succeeds (PASSWORD_MATCH)");
+	ok(strncmp(h1, PREFIX, strlen(PREFIX)) == 0,
+	    "the PHC string starts with " PREFIX);
+	ok(password_verify(h1, S("correct horse")) == PASSWORD_MATCH,
+	    "the right password verifies: PASSWORD_MATCH");
+	ok(password_verify(h1, S("correct horsf")) == PASSWORD_MISMATCH,
+	    "a wrong password: PASSWORD_MISMATCH");
+	ok(password_verify(h1, S("Correct horse")) == PASSWORD_MISMATCH,
+	    "passwords are case-sensitive");
+	ok(password_verify(h1, S("correct hors")) == PASSWORD_MISMATCH,
+	    "a prefix of the password does not match");
+	ok(password_verify(h1, "", 0) == PASSWORD_MISMATCH,
+	    "an empty password does not match");
+	ok(password_hash(&small, S("correct horse"), h2, sizeof(h2)) ==
+	    PASSWORD_MATCH && strcmp(h1, h2) != 0,
+	    "two hashes of one password differ (fresh salt)");
+	ok(password_verify(h2, S("correct horse")) == PASSWORD_MATCH,
+	    "the second hash verifies too");
+}
+
+static void
+test_rehash(void)
+{
+	char h[PASSWORD_HASH_MAX];
+	struct password_params p;
+
+	if (password_hash(&small, S("some password"), h, sizeof(h)) !=
+	    PASSWORD_MATCH) {
+		ok(0, "a hash to test re-hashing with");
+		return;
+	}
+	ok(!password_needs_rehash(h, &small),
+	    "no re-hash with the same parameters");
+	p = small;
+	p.memory_kib = 512;
+	ok(password_needs_rehash(h, &p), "re-hash when the memory differs");
+	p = small;
+	p.iterations = 2;
+	ok(password_needs_rehash(h, &p), "re-hash when the iterations differ");
+	p = small;
+	p.parallelism = 2;
+	ok(password_needs_rehash(h, &p),
+	    "re-hash when the parallelism differs");
+	ok(password_needs_rehash("$argon2i$v=19$m=256,t=1,p=1$"
+	    "c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaA", &small),
+	    "re-hash an argon2i string");
+	ok(password_needs_rehash("$argon2id$v=16$m=256,t=1,p=1$"
+	    "c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaA", &small),
+	    "re-hash an argon2id string of version 16");
+	ok(password_needs_rehash("garbage", &small), "re-hash garbage");
+	ok(password_needs_rehash("", &small), "re-hash an empty string");
+	ok(password_needs_rehash("$argon2id$v=19$m=256,t=1,p=1", &small),
+	    "re-hash a PHC string cut after its parameters");
+}
+
+static void
+test_unusable_stored(void)
+{
+	char h[PASSWORD_HASH_MAX], cut[PASSWORD_HASH_MAX];
+	char i_hash[PASSWORD_HASH_MAX];
+	static const char salt[] = "saltsaltsaltsalt";
+	size_t n;
+
+	if (password_hash(&small, S("secret123"), h, sizeof(h)) !=
+	    PASSWORD_MATCH) {
+		ok(0, "a hash to corrupt");
+		return;
+	}
+	n = strlen(h);
+	memcpy(cut, h, n - 10);
+	cut[n - 10] = '\0';
+
+	ok(password_verify("garbage", S("secret123")) == PASSWORD_MISMATCH,
+	    "a garbage stored string is a MISMATCH (before the dummy exists)");
+	ok(password_verify(cut, S("secret123")) == PASSWORD_MISMATCH,
+	    "a truncated PHC string is a MISMATCH, even with the "
+	    "right password");
+	ok(password_verify("", S("secret123")) == PASSWORD_MISMATCH,
+	    "an empty stored string is a MISMATCH");
+	ok(argon2i_hash_encoded(1, 256, 1, "secret123", 9, salt, 16, 32, i_hash,
+	    sizeof(i_hash)) == ARGON2_OK &&
+	    password_verify(i_hash, S("secret123")) == PASSWORD_MISMATCH,
+	    "an argon2i hash of the right password is a MISMATCH "
+	    "(argon2id only)");
+
+	ok(strcmp(password_dummy(), "") == 0,
+	    "there is no dummy hash before password_dummy_init");
+	ok(password_dummy_init(&small) == 1, "password_dummy_init succeeds");
+	ok(strncmp(password_dummy(), PREFIX, strlen(PREFIX)) == 0,
+	    "the dummy hash is argon2id with the given parameters");
+	ok(password_verify("garbage", S("secret123")) == PASSWORD_MISMATCH,
+	    "with the dummy, a garbage stored string is still a MISMATCH");
+	ok(password_verify(cut, S("secret123")) == PASSWORD_MISMATCH,
+	    "with the dummy, a truncated PHC string is still a MISMATCH");
+	ok(password_verify(password_dummy(), "", 0) == PASSWORD_MISMATCH,
+	    "the dummy hash does not match an empty password");
+	ok(password_verify(password_dummy(), S("password")) ==
+	    PASSWORD_MISMATCH,
+	    "the dummy hash does not match \"password\"");
+	ok(password_verify(password_dummy(), S("123456")) == PASSWORD_MISMATCH,
+	    "the dummy hash does not match \"123456\"");
+}
+
+static void
+test_lengths(void)
+{
+	char h[PASSWORD_HASH_MAX], big[PASSWORD_MAX];
+	static const char nul[] = "ab\0cd\0ef";
+
+	memset(big, 'x', sizeof(big));
+	ok(password_hash(&small, big, sizeof(big), h, sizeof(h)) ==
+	    PASSWORD_MATCH && password_verify(h, big, sizeof(big)) ==
+	    PASSWORD_MATCH,
+	    "a password of 1024 bytes hashes and verifies");
+	ok(password_verify(h, big, sizeof(big) - 1) == PASSWORD_MISMATCH,
+	    "its first 1023 bytes do not match (never truncated)");
+
+	ok(password_hash(&small, nul, sizeof(nul) - 1, h, sizeof(h)) ==
+	    PASSWORD_MATCH && password_verify(h, nul, sizeof(nul) - 1) ==
+	    PASSWORD_MATCH,
+	    "a password with NUL bytes verifies with its full length");
+	ok(password_verify(h, "ab", 2) == PASSWORD_MISMATCH,
+	    "the bytes after a NUL are part of the password");
+	ok(password_verify(h, "ab\0cd\0eX", 8) == PASSWORD_MISMATCH,
+	    "a difference after a NUL byte is a MISMATCH");
+}
+
+static void
+test_bad_params(void)
+{
+	struct password_params p = { 256, 0, 1 };
+	char h[PASSWORD_HASH_MAX];
+
+	ok(password_hash(&p, S("password"), h, sizeof(h)) == PASSWORD_FAILED,
+	    "hashing with 0 iterations is PASSWORD_FAILED");
+	ok(password_hash(&small, S("password"), h, 20) == PASSWORD_FAILED,
+	    "hashing into a buffer too small is PASSWORD_FAILED");
+}
+
+int
+main(void)
+{
+	test_hash_verify();
+	test_rehash();
+	test_unusable_stored();
+	test_lengths();
+	test_bad_params();
+	return tap_done();
+}

@@ -1,0 +1,161 @@
+/*
+ * test-text.c -- strict UTF-8 (RFC 3629), what a username may be, header
+ * values made safe to store and log, and constant-time comparison.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "tap.h"
+#include "text.h"
+
+#define S(lit)	lit, sizeof(lit) - 1
+
+static void
+test_utf8(void)
+{
+	ok(text_utf8_valid("", 0), "the empty string is valid UTF-8");
+	ok(text_utf8_valid(S("hello, world")), "ASCII is valid UTF-8");
+	ok(text_utf8_valid(S("caf\xc3\xa9")),
+	    "a 2-byte sequence (U+00E9) is valid");
+	ok(text_utf8_valid(S("\xe2\x82\xac")),
+	    "a 3-byte sequence (U+20AC) is valid");
+	ok(text_utf8_valid(S("\xf0\x9f\x98\x80")),
+	    "a 4-byte sequence (U+1F600) is valid");
+	ok(text_utf8_valid(S("\xc2\x80")),
+	    "U+0080, the smallest 2-byte, is valid");
+	ok(text_utf8_valid(S("\xe0\xa0\x80")),
+	    "U+0800, the smallest 3-byte, is valid");
+	ok(text_utf8_valid(S("\xf0\x90\x80\x80")),
+	    "U+10000, the smallest 4-byte, is valid");
+	ok(text_utf8_valid(S("\xed\x9f\xbf")),
+	    "U+D7FF, below the surrogates, is valid");
+	ok(text_utf8_valid(S("\xee\x80\x80")),
+	    "U+E000, above the surrogates, is valid");
+	ok(text_utf8_valid(S("\xf4\x8f\xbf\xbf")), "U+10FFFF is valid");
+	ok(text_utf8_valid(S("a\0b")),
+	    "an embedded NUL (U+0000) is valid UTF-8");
+
+	ok(!text_utf8_valid(S("\xc0\xaf")),
+	    "an overlong '/' (C0 AF) is invalid");
+	ok(!text_utf8_valid(S("\xc1\xbf")),
+	    "an overlong 2-byte (C1 BF) is invalid");
+	ok(!text_utf8_valid(S("\xe0\x80\xaf")),
+	    "an overlong 3-byte (E0 80 AF) is invalid");
+	ok(!text_utf8_valid(S("\xf0\x80\x80\xaf")),
+	    "an overlong 4-byte (F0 80 80 AF) is invalid");
+	ok(!text_utf8_valid(S("\xed\xa0\x80")),
+	    "a surrogate (ED A0 80) is invalid");
+	ok(!text_utf8_valid(S("\xed\xbf\xbf")),
+	    "a surrogate (ED BF BF) is invalid");
+	ok(!text_utf8_valid(S("\xf4\x90\x80\x80")),
+	    "above U+10FFFF (F4 90 80 80) is invalid");
+	ok(!text_utf8_valid(S("\xf5\x80\x80\x80")),
+	    "a lead byte F5 is invalid");
+	ok(!text_utf8_valid(S("\xf8\x88\x80\x80\x80")),
+	    "a 5-byte sequence is invalid");
+	ok(!text_utf8_valid(S("\xff")), "the byte FF is invalid");
+	ok(!text_utf8_valid(S("\xc3")),
+	    "a truncated 2-byte sequence is invalid");
+	ok(!text_utf8_valid(S("\xe2\x82")),
+	    "a truncated 3-byte sequence is invalid");
+	ok(!text_utf8_valid(S("\xf0\x9f\x98")),
+	    "a truncated 4-byte sequence is invalid");
+	ok(!text_utf8_valid(S("ab\xe2\x82")),
+	    "a truncated sequence at the end of a string is invalid");
+	ok(!text_utf8_valid(S("\xe2\x82" "a")),
+	    "a sequence cut short by ASCII is invalid");
+	ok(!text_utf8_valid(S("\x80")), "a lone continuation byte is invalid");
+	ok(!text_utf8_valid(S("a\xbf" "b")),
+	    "a continuation byte between ASCII is invalid");
+	ok(text_utf8_valid("\xc3\xa9\xff", 2),
+	    "only the given length is checked");
+}
+
+static void
+test_username(void)
+{
+	char name[USERNAME_MAX + 2];
+
+	memset(name, 'a', sizeof(name));
+	ok(text_username_valid(S("alice")), "\"alice\" is a valid username");
+	ok(text_username_valid(S("a")), "a one-byte username is valid");
+	ok(text_username_valid(S("alice smith")),
+	    "an inner space is allowed in a username");
+	ok(text_username_valid(S("j\xc3\xb6rg")), "a UTF-8 username is valid");
+	ok(text_username_valid(name, USERNAME_MAX),
+	    "a username of 128 bytes is valid");
+	ok(!text_username_valid(name, USERNAME_MAX + 1),
+	    "a username of 129 bytes is invalid");
+	ok(!text_username_valid("", 0), "an empty username is invalid");
+	ok(!text_username_valid(S(" alice")),
+	    "a leading space in a username is invalid");
+	ok(!text_username_valid(S("alice ")),
+	    "a trailing space in a username is invalid");
+	ok(!text_username_valid(S("ali\nce")),
+	    "a newline in a username is invalid");
+	ok(!text_username_valid(S("ali\tce")),
+	    "a tab in a username is invalid");
+	ok(!text_username_valid(S("a\0b")), "a NUL in a username is invalid");
+	ok(!text_username_valid(S("ali\x7f" "ce")),
+	    "DEL (0x7f) in a username is invalid");
+	ok(!text_username_valid(S("\x1b[31m")),
+	    "an escape sequence in a username is invalid");
+	ok(!text_username_valid(S("j\xf6rg")),
+	    "a Latin-1 (invalid UTF-8) username is invalid");
+	ok(!text_username_valid(S("\xc0\xaf")),
+	    "an overlong UTF-8 username is invalid");
+}
+
+static void
+test_sanitize(void)
+{
+	char out[16];
+
+	ok(strcmp(text_sanitize("curl/8.0", out, 15), "curl/8.0") == 0,
+	    "printable ASCII is kept as it is");
+	ok(strcmp(text_sanitize("a\tb\r\nc", out, 15), "a?b??c") == 0,
+	    "control characters become '?'");
+	ok(strcmp(text_sanitize("a\x7f" "b", out, 15), "a?b") == 0,
+	    "DEL becomes '?'");
+	ok(strcmp(text_sanitize("caf\xc3\xa9", out, 15), "caf??") == 0,
+	    "each non-ASCII byte becomes '?'");
+	ok(strcmp(text_sanitize("0123456789abcdefghij", out, 10),
+	    "0123456789") == 0, "the value is cut at max bytes");
+	ok(strlen(text_sanitize("0123456789abcdefghij", out, 15)) == 15,
+	    "a long value fills exactly max bytes and a NUL");
+	ok(strcmp(text_sanitize(NULL, out, 15), "") == 0,
+	    "a NULL value becomes \"\"");
+	ok(strcmp(text_sanitize("", out, 15), "") == 0, "\"\" stays \"\"");
+	ok(text_sanitize("x", out, 15) == out, "text_sanitize returns out");
+}
+
+static void
+test_equal(void)
+{
+	ok(text_equal_const_time("abcdef", "abcdef", 6),
+	    "equal bytes compare equal");
+	ok(!text_equal_const_time("abcdef", "abcdeg", 6),
+	    "a difference in the last byte is found");
+	ok(!text_equal_const_time("xbcdef", "abcdef", 6),
+	    "a difference in the first byte is found");
+	ok(!text_equal_const_time("a\x80", "a\x00", 2),
+	    "a difference in the high bit is found");
+	ok(text_equal_const_time("a\0x", "a\0x", 3),
+	    "bytes after a NUL are compared");
+	ok(!text_equal_const_time("a\0x", "a\0y", 3),
+	    "a difference after a NUL is found");
+	ok(text_equal_const_time("abc", "xyz", 0), "zero bytes compare equal");
+	ok(text_equal_const_time("abcX", "abcY", 3),
+	    "only n bytes are compared");
+}
+
+int
+main(void)
+{
+	test_utf8();
+	test_username();
+	test_sanitize();
+	test_equal();
+	return tap_done();
+}
