@@ -2,6 +2,7 @@
  * auth.c -- Bearer authentication shared by the handlers.
  *
  *	handler_ctx_init	derived parameters
+ *	handler_log_user	the user id of the request log line
  *	handler_db_failure	503 or 500 for a database failure
  *	handler_client		IP and User-Agent, made safe to store
  *	auth_bearer_digest	header -> digest, with the 400/401 of RFC 6750
@@ -9,6 +10,8 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "authz.h"
@@ -28,6 +31,16 @@ handler_ctx_init(struct ctx *ctx, const struct conf *conf, struct db *db)
 	ctx->session.max_lifetime = conf->token_max_lifetime;
 	ctx->session.touch_interval = conf->touch_interval;
 	ctx->session.sliding = conf->sliding_expiration;
+	ctx->session.cap = conf->max_sessions_per_user;
+	ctx->session.policy = session_policy_names[conf->session_limit_policy];
+}
+
+void
+handler_log_user(struct response *resp, int64_t user_id)
+{
+	snprintf(resp->log_user_buf, sizeof(resp->log_user_buf), "%" PRId64,
+	    user_id);
+	resp->log_user = resp->log_user_buf;
 }
 
 void

@@ -11,6 +11,11 @@
  *	db_session_create	a new session (and its login_success event)
  *	db_session_lookup	a token's session, renewed when due
  *	db_session_revoke	logout
+ *	db_session_refresh	rotate a session's token
+ *	db_session_list		a user's live sessions (devices)
+ *	db_session_list_free	free that list
+ *	db_session_revoke_id	revoke one of a user's sessions
+ *	db_session_revoke_all	logout everywhere
  *
  * Every statement is prepared once per connection and run with
  * PQexecPrepared, so values never become SQL text.  A connection that
@@ -49,6 +54,10 @@ enum db_stmt {
 	STMT_SESSION_CREATE,
 	STMT_SESSION_LOOKUP,
 	STMT_SESSION_REVOKE,
+	STMT_SESSION_REFRESH,
+	STMT_SESSION_LIST,
+	STMT_SESSION_REVOKE_ID,
+	STMT_SESSION_REVOKE_ALL,
 	STMT__MAX
 };
 
@@ -73,21 +82,16 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    "(event, user_id, username, ip, user_agent, detail) "
 	    "VALUES ('login_failure', NULLIF($1::bigint, 0), $2, $3, $4, $5)" },
 
-	/* $6 idle lifetime, $7 absolute lifetime, in seconds. */
+	/*
+	 * $6 idle lifetime, $7 absolute lifetime (seconds), $8 cap, $9
+	 * policy.  No row: the cap is reached and the policy is reject.
+	 * session_open (sql/002_admin.sql) locks the user's row, so parallel
+	 * logins of one user cannot exceed the cap.
+	 */
 	[STMT_SESSION_CREATE] = { "session_create",
-	    "WITH s AS ("
-	    " INSERT INTO mdauth.sessions (user_id, token_hash, device, ip,"
-	    "  user_agent, expires_at, absolute_expires_at)"
-	    " VALUES ($1, $2, $3, $4, $5,"
-	    "  now() + $6::bigint * interval '1 second',"
-	    "  now() + $7::bigint * interval '1 second')"
-	    " RETURNING id, user_id, expires_at),"
-	    " e AS ("
-	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
-	    "  user_agent)"
-	    " SELECT 'login_success', user_id, id, $4, $5 FROM s)"
-	    " SELECT s.id, s.user_id, floor(extract(epoch FROM s.expires_at))::bigint,"
-	    " floor(extract(epoch FROM now()))::bigint FROM s" },
+	    "SELECT o.session_id, floor(extract(epoch FROM o.expires_at))::bigint,"
+	    " floor(extract(epoch FROM now()))::bigint"
+	    " FROM mdauth.session_open($1, $2, $3, $4, $5, $6, $7, $8, $9) o" },
 
 	/*
 	 * $1 digest, $2 touch_interval, $3 sliding, $4 idle lifetime.
@@ -128,6 +132,69 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    "  user_agent)"
 	    " SELECT $2, user_id, id, $3, $4 FROM s)"
 	    " SELECT id FROM s" },
+
+	/*
+	 * $1 old digest, $2 new digest, $3 idle lifetime, $4 ip, $5 agent.
+	 * Of two refreshes of one token, the second waits for the first's
+	 * row lock, then finds token_hash changed and updates nothing.
+	 */
+	[STMT_SESSION_REFRESH] = { "session_refresh",
+	    "WITH s AS ("
+	    " UPDATE mdauth.sessions x SET token_hash = $2, last_used_at = now(),"
+	    "  expires_at = least(now() + $3::bigint * interval '1 second',"
+	    "   x.absolute_expires_at)"
+	    " FROM mdauth.users u"
+	    " WHERE x.token_hash = $1 AND u.id = x.user_id"
+	    "  AND u.disabled_at IS NULL AND x.revoked_at IS NULL"
+	    "  AND x.expires_at > now() AND x.absolute_expires_at > now()"
+	    " RETURNING x.id, x.user_id, x.expires_at),"
+	    " e AS ("
+	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
+	    "  user_agent)"
+	    " SELECT 'refresh', user_id, id, $4, $5 FROM s)"
+	    " SELECT s.id, s.user_id, floor(extract(epoch FROM s.expires_at))::bigint,"
+	    " floor(extract(epoch FROM now()))::bigint FROM s" },
+
+	/* $1 user, $2 the current session's id. */
+	[STMT_SESSION_LIST] = { "session_list",
+	    "SELECT id, device, ip, user_agent,"
+	    " floor(extract(epoch FROM created_at))::bigint,"
+	    " floor(extract(epoch FROM last_used_at))::bigint,"
+	    " floor(extract(epoch FROM expires_at))::bigint, id = $2::uuid"
+	    " FROM mdauth.sessions"
+	    " WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()"
+	    "  AND absolute_expires_at > now()"
+	    " ORDER BY last_used_at DESC, created_at DESC" },
+
+	/* $1 session id, $2 its user (so nobody ends another's session). */
+	[STMT_SESSION_REVOKE_ID] = { "session_revoke_id",
+	    "WITH r AS ("
+	    " UPDATE mdauth.sessions s SET revoked_at = now(),"
+	    "  revoked_reason = 'user'"
+	    " WHERE s.id = $1::uuid AND s.user_id = $2 AND s.revoked_at IS NULL"
+	    "  AND s.expires_at > now() AND s.absolute_expires_at > now()"
+	    " RETURNING s.id, s.user_id),"
+	    " e AS ("
+	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
+	    "  user_agent, detail)"
+	    " SELECT 'revoke', user_id, id, $3, $4, 'user' FROM r)"
+	    " SELECT id FROM r" },
+
+	/* $1 user, $2 keep the current session?, $3 its id. One event, with the count. */
+	[STMT_SESSION_REVOKE_ALL] = { "session_revoke_all",
+	    "WITH r AS ("
+	    " UPDATE mdauth.sessions s SET revoked_at = now(),"
+	    "  revoked_reason = 'logout_all'"
+	    " WHERE s.user_id = $1 AND s.revoked_at IS NULL"
+	    "  AND s.expires_at > now() AND s.absolute_expires_at > now()"
+	    "  AND NOT ($2::boolean AND s.id = $3::uuid)"
+	    " RETURNING s.id),"
+	    " e AS ("
+	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
+	    "  user_agent, detail)"
+	    " SELECT 'logout_all', $1, $3::uuid, $4, $5,"
+	    "  count(*) || ' sessions revoked' FROM r)"
+	    " SELECT count(*) FROM r" },
 };
 
 struct db {
@@ -488,31 +555,31 @@ db_session_create(struct db *db, int64_t user_id,
     const struct db_client *client, const struct db_session_params *params,
     struct db_session *out)
 {
-	char idbuf[24], ttl[24], max[24];
-	const char *values[7] = { idbuf, (const char *)digest, device,
-	    client->ip, client->user_agent, ttl, max };
-	const int lengths[7] = { 0, TOKEN_DIGEST_LEN, 0, 0, 0, 0, 0 };
-	const int formats[7] = { 0, 1, 0, 0, 0, 0, 0 };
+	char idbuf[24], ttl[24], max[24], cap[16];
+	const char *values[9] = { idbuf, (const char *)digest, device,
+	    client->ip, client->user_agent, ttl, max, cap, params->policy };
+	const int lengths[9] = { 0, TOKEN_DIGEST_LEN, 0, 0, 0, 0, 0, 0, 0 };
+	const int formats[9] = { 0, 1, 0, 0, 0, 0, 0, 0, 0 };
 	enum db_status st;
 	PGresult *res;
 
 	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
-	snprintf(ttl, sizeof(ttl), "%ld", params->ttl < params->max_lifetime ?
-	    params->ttl : params->max_lifetime);
+	snprintf(ttl, sizeof(ttl), "%ld", params->ttl);
 	snprintf(max, sizeof(max), "%ld", params->max_lifetime);
+	snprintf(cap, sizeof(cap), "%d", params->cap);
 	memset(out, 0, sizeof(*out));
-	if ((res = db_exec(db, STMT_SESSION_CREATE, 7, values, lengths, formats,
+	if ((res = db_exec(db, STMT_SESSION_CREATE, 9, values, lengths, formats,
 	    &st)) == NULL)
 		return st;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		return DB_ERROR;
+		return DB_NOT_FOUND;
 	}
 	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
-	out->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	out->user_id = user_id;
 	out->state = SESSION_LIVE;
-	out->expires_at = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	out->now = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	out->expires_at = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	out->now = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	PQclear(res);
 	return DB_OK;
 }
@@ -571,4 +638,136 @@ db_session_revoke(struct db *db, const uint8_t digest[TOKEN_DIGEST_LEN],
 	n = PQntuples(res);
 	PQclear(res);
 	return n > 0 ? DB_OK : DB_NOT_FOUND;
+}
+
+enum db_status
+db_session_refresh(struct db *db, const uint8_t old_digest[TOKEN_DIGEST_LEN],
+    const uint8_t new_digest[TOKEN_DIGEST_LEN], const struct db_client *client,
+    const struct db_session_params *params, struct db_session *out)
+{
+	char ttl[24];
+	const char *values[5] = { (const char *)old_digest,
+	    (const char *)new_digest, ttl, client->ip, client->user_agent };
+	const int lengths[5] = { TOKEN_DIGEST_LEN, TOKEN_DIGEST_LEN, 0, 0, 0 };
+	const int formats[5] = { 1, 1, 0, 0, 0 };
+	enum db_status st;
+	PGresult *res;
+
+	snprintf(ttl, sizeof(ttl), "%ld", params->ttl);
+	memset(out, 0, sizeof(*out));
+	if ((res = db_exec(db, STMT_SESSION_REFRESH, 5, values, lengths, formats,
+	    &st)) == NULL)
+		return st;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+	out->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	out->state = SESSION_LIVE;
+	out->expires_at = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	out->now = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	PQclear(res);
+	return DB_OK;
+}
+
+/* A copy of a text column, or NULL when it is NULL (or memory is short). */
+static char *
+db_strdup_value(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL :
+	    strdup(PQgetvalue(res, row, col));
+}
+
+enum db_status
+db_session_list(struct db *db, int64_t user_id, const char *current_id,
+    struct db_session_list *out)
+{
+	char idbuf[24];
+	const char *values[2] = { idbuf, current_id };
+	enum db_status st;
+	PGresult *res;
+	int i, n;
+
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
+	memset(out, 0, sizeof(*out));
+	if ((res = db_exec(db, STMT_SESSION_LIST, 2, values, NULL, NULL,
+	    &st)) == NULL)
+		return st;
+	n = PQntuples(res);
+	if (n > 0 && (out->rows = calloc((size_t)n, sizeof(*out->rows))) == NULL) {
+		PQclear(res);
+		log_error("db: session_list: out of memory");
+		return DB_ERROR;
+	}
+	for (i = 0; i < n; i++) {
+		struct db_session_row *r = &out->rows[i];
+
+		snprintf(r->id, sizeof(r->id), "%s", PQgetvalue(res, i, 0));
+		r->device = db_strdup_value(res, i, 1);
+		r->ip = db_strdup_value(res, i, 2);
+		r->user_agent = db_strdup_value(res, i, 3);
+		r->created_at = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+		r->last_used_at = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+		r->expires_at = strtoll(PQgetvalue(res, i, 6), NULL, 10);
+		r->current = PQgetvalue(res, i, 7)[0] == 't';
+	}
+	out->n = (size_t)n;
+	PQclear(res);
+	return DB_OK;
+}
+
+void
+db_session_list_free(struct db_session_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		free(list->rows[i].device);
+		free(list->rows[i].ip);
+		free(list->rows[i].user_agent);
+	}
+	free(list->rows);
+	memset(list, 0, sizeof(*list));
+}
+
+enum db_status
+db_session_revoke_id(struct db *db, int64_t user_id, const char *session_id,
+    const struct db_client *client)
+{
+	char idbuf[24];
+	const char *values[4] = { session_id, idbuf, client->ip,
+	    client->user_agent };
+	enum db_status st;
+	PGresult *res;
+	int n;
+
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
+	if ((res = db_exec(db, STMT_SESSION_REVOKE_ID, 4, values, NULL, NULL,
+	    &st)) == NULL)
+		return st;
+	n = PQntuples(res);
+	PQclear(res);
+	return n > 0 ? DB_OK : DB_NOT_FOUND;
+}
+
+enum db_status
+db_session_revoke_all(struct db *db, int64_t user_id, const char *current_id,
+    bool keep_current, const struct db_client *client, long long *count)
+{
+	char idbuf[24];
+	const char *values[5] = { idbuf, keep_current ? "true" : "false",
+	    current_id, client->ip, client->user_agent };
+	enum db_status st;
+	PGresult *res;
+
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
+	*count = 0;
+	if ((res = db_exec(db, STMT_SESSION_REVOKE_ALL, 5, values, NULL, NULL,
+	    &st)) == NULL)
+		return st;
+	if (PQntuples(res) == 1)
+		*count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return DB_OK;
 }

@@ -59,6 +59,25 @@ struct db_session_params {
 	long		 max_lifetime;
 	long		 touch_interval;
 	bool		 sliding;
+	int		 cap;			/* max_sessions_per_user */
+	const char	*policy;		/* "evict_oldest" or "reject" */
+};
+
+/* One row of a user's device list. */
+struct db_session_row {
+	char		 id[37];
+	char		*device;		/* NULL when none */
+	char		*ip;
+	char		*user_agent;
+	long long	 created_at;
+	long long	 last_used_at;
+	long long	 expires_at;
+	bool		 current;
+};
+
+struct db_session_list {
+	struct db_session_row *rows;
+	size_t		 n;
 };
 
 /* Set up (but do not connect) a handle.  Returns NULL when out of memory. */
@@ -82,7 +101,10 @@ enum db_status	 db_login_failed(struct db *db, int64_t user_id,
 		    const char *username, const struct db_client *client,
 		    const char *reason);
 
-/* Create a session for a token digest; fills id and expiry. */
+/*
+ * Create a session for a token digest under the per-user cap; fills id
+ * and expiry.  DB_NOT_FOUND: the cap is reached and the policy is reject.
+ */
 enum db_status	 db_session_create(struct db *db, int64_t user_id,
 		    const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,
 		    const struct db_client *client,
@@ -103,5 +125,34 @@ enum db_status	 db_session_lookup(struct db *db,
 enum db_status	 db_session_revoke(struct db *db,
 		    const uint8_t digest[TOKEN_DIGEST_LEN], const char *reason,
 		    const struct db_client *client);
+
+/*
+ * Give a live session a new token digest, in one statement that only one
+ * of two concurrent refreshes can win.  DB_NOT_FOUND: the old token is not
+ * (or no longer) live.
+ */
+enum db_status	 db_session_refresh(struct db *db,
+		    const uint8_t old_digest[TOKEN_DIGEST_LEN],
+		    const uint8_t new_digest[TOKEN_DIGEST_LEN],
+		    const struct db_client *client,
+		    const struct db_session_params *params,
+		    struct db_session *out);
+
+/* The user's live sessions, most recently used first.  Free with db_session_list_free. */
+enum db_status	 db_session_list(struct db *db, int64_t user_id,
+		    const char *current_id, struct db_session_list *out);
+void		 db_session_list_free(struct db_session_list *list);
+
+/* Revoke one live session of a user by id.  DB_NOT_FOUND if it is not one. */
+enum db_status	 db_session_revoke_id(struct db *db, int64_t user_id,
+		    const char *session_id, const struct db_client *client);
+
+/*
+ * Revoke all live sessions of a user, or all but the current one when
+ * keep_current is set; *count is how many.
+ */
+enum db_status	 db_session_revoke_all(struct db *db, int64_t user_id,
+		    const char *current_id, bool keep_current,
+		    const struct db_client *client, long long *count);
 
 #endif

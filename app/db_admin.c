@@ -5,6 +5,17 @@
  *	admin_migrate		apply pending migrations from sql/
  *	admin_user_add		create a user
  *	admin_user_passwd	set a user's password hash
+ *	admin_user_disable	mdauth.disable_user()
+ *	admin_user_enable	mdauth.enable_user()
+ *	admin_user_delete	delete a user and its sessions
+ *	admin_user_list		the users, as a table
+ *	admin_session_list	live sessions, as a table
+ *	admin_session_revoke	mdauth.revoke_session()
+ *	admin_session_revoke_user mdauth.revoke_user_sessions()
+ *	admin_prune		mdauth.prune()
+ *
+ * The session work goes through the SQL functions of sql/002_admin.sql,
+ * so that what mdauthctl does is exactly what an operator can do in psql.
  */
 #include "config.h"
 
@@ -273,4 +284,189 @@ admin_user_passwd(PGconn *conn, const char *name, const char *hash)
 		r = ADMIN_NOT_FOUND;
 	PQclear(res);
 	return r;
+}
+
+/*
+ * Run a parameterised statement.  Returns the result (PQclear it), or
+ * NULL after printing the server's message.
+ */
+static PGresult *
+admin_query(PGconn *conn, const char *what, const char *sql, int n,
+    const char *const *values)
+{
+	PGresult *res = PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		fprintf(stderr, "mdauthctl: %s: %s", what,
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Run a statement returning one boolean: true ADMIN_OK, false ADMIN_NOT_FOUND. */
+static enum admin_result
+admin_query_bool(PGconn *conn, const char *what, const char *sql,
+    const char *arg)
+{
+	const char *values[1] = { arg };
+	enum admin_result r;
+	PGresult *res;
+
+	if ((res = admin_query(conn, what, sql, 1, values)) == NULL)
+		return ADMIN_FAILED;
+	r = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't' ?
+	    ADMIN_OK : ADMIN_NOT_FOUND;
+	PQclear(res);
+	return r;
+}
+
+/* Print a result as a table: a header, then columns padded to their widest. */
+static void
+admin_print_table(const PGresult *res)
+{
+	int rows = PQntuples(res), cols = PQnfields(res), r, c;
+	size_t width[32];
+
+	if (cols > 32)
+		cols = 32;
+	for (c = 0; c < cols; c++) {
+		width[c] = strlen(PQfname(res, c));
+		for (r = 0; r < rows; r++) {
+			size_t len = PQgetisnull(res, r, c) ? 1 :
+			    strlen(PQgetvalue(res, r, c));
+
+			if (len > width[c])
+				width[c] = len;
+		}
+	}
+	for (r = -1; r < rows; r++) {
+		for (c = 0; c < cols; c++) {
+			const char *v = r < 0 ? PQfname(res, c) :
+			    PQgetisnull(res, r, c) ? "-" : PQgetvalue(res, r, c);
+
+			if (c == cols - 1)
+				printf("%s\n", v);
+			else
+				printf("%-*s  ", (int)width[c], v);
+		}
+	}
+}
+
+#define ADMIN_TIME(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+enum admin_result
+admin_user_disable(PGconn *conn, const char *name)
+{
+	return admin_query_bool(conn, "user disable",
+	    "SELECT mdauth.disable_user($1)", name);
+}
+
+enum admin_result
+admin_user_enable(PGconn *conn, const char *name)
+{
+	return admin_query_bool(conn, "user enable",
+	    "SELECT mdauth.enable_user($1)", name);
+}
+
+enum admin_result
+admin_user_delete(PGconn *conn, const char *name)
+{
+	/* The sessions go with the user (ON DELETE CASCADE). */
+	return admin_query_bool(conn, "user delete",
+	    "WITH d AS (DELETE FROM mdauth.users "
+	    "WHERE lower(username) = lower($1) RETURNING 1) "
+	    "SELECT count(*) > 0 FROM d", name);
+}
+
+enum admin_result
+admin_user_list(PGconn *conn)
+{
+	PGresult *res = admin_query(conn, "user list",
+	    "SELECT u.id, u.username, " ADMIN_TIME("u.created_at")
+	    " AS created_at, " ADMIN_TIME("u.disabled_at") " AS disabled_at,"
+	    " (SELECT count(*) FROM mdauth.active_sessions a"
+	    "  WHERE a.user_id = u.id) AS sessions"
+	    " FROM mdauth.users u ORDER BY u.id", 0, NULL);
+
+	if (res == NULL)
+		return ADMIN_FAILED;
+	admin_print_table(res);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+/* Does the user exist?  ADMIN_OK or ADMIN_NOT_FOUND (or ADMIN_FAILED). */
+static enum admin_result
+admin_user_exists(PGconn *conn, const char *name)
+{
+	return admin_query_bool(conn, "user",
+	    "SELECT EXISTS (SELECT 1 FROM mdauth.users "
+	    "WHERE lower(username) = lower($1))", name);
+}
+
+enum admin_result
+admin_session_list(PGconn *conn, const char *name)
+{
+	const char *values[1] = { name };
+	enum admin_result r;
+	PGresult *res;
+
+	if (name != NULL && (r = admin_user_exists(conn, name)) != ADMIN_OK)
+		return r;
+	res = admin_query(conn, "session list",
+	    "SELECT session_id, username, device, ip, "
+	    ADMIN_TIME("last_used_at") " AS last_used_at, "
+	    ADMIN_TIME("expires_at") " AS expires_at"
+	    " FROM mdauth.active_sessions"
+	    " WHERE $1::text IS NULL OR lower(username) = lower($1)"
+	    " ORDER BY lower(username), last_used_at DESC", 1, values);
+	if (res == NULL)
+		return ADMIN_FAILED;
+	admin_print_table(res);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+enum admin_result
+admin_session_revoke(PGconn *conn, const char *id)
+{
+	return admin_query_bool(conn, "session revoke",
+	    "SELECT mdauth.revoke_session($1::uuid)", id);
+}
+
+enum admin_result
+admin_session_revoke_user(PGconn *conn, const char *name, long long *count)
+{
+	const char *values[1] = { name };
+	enum admin_result r;
+	PGresult *res;
+
+	*count = 0;
+	if ((r = admin_user_exists(conn, name)) != ADMIN_OK)
+		return r;
+	if ((res = admin_query(conn, "session revoke",
+	    "SELECT mdauth.revoke_user_sessions($1)", 1, values)) == NULL)
+		return ADMIN_FAILED;
+	*count = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return ADMIN_OK;
+}
+
+enum admin_result
+admin_prune(PGconn *conn, long long *sessions, long long *events)
+{
+	PGresult *res = admin_query(conn, "prune",
+	    "SELECT sessions_deleted, events_deleted FROM mdauth.prune()",
+	    0, NULL);
+
+	if (res == NULL)
+		return ADMIN_FAILED;
+	*sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*events = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	PQclear(res);
+	return ADMIN_OK;
 }

@@ -29,5 +29,21 @@ enum admin_result admin_user_add(PGconn *conn, const char *name,
 	    const char *hash);
 enum admin_result admin_user_passwd(PGconn *conn, const char *name,
 	    const char *hash);
+enum admin_result admin_user_disable(PGconn *conn, const char *name);
+enum admin_result admin_user_enable(PGconn *conn, const char *name);
+enum admin_result admin_user_delete(PGconn *conn, const char *name);
+
+/* Print the users, or the live sessions (of one user when name is set), as a table. */
+enum admin_result admin_user_list(PGconn *conn);
+enum admin_result admin_session_list(PGconn *conn, const char *name);
+
+/* Revoke one live session by id (a valid uuid), or all of a user's (*count). */
+enum admin_result admin_session_revoke(PGconn *conn, const char *id);
+enum admin_result admin_session_revoke_user(PGconn *conn, const char *name,
+	    long long *count);
+
+/* Delete dead sessions and old events (mdauth.prune()). */
+enum admin_result admin_prune(PGconn *conn, long long *sessions,
+	    long long *events);
 
 #endif

@@ -31,6 +31,20 @@ void	handler_login(struct ctx *, const struct request *, struct response *);
 void	handler_logout(struct ctx *, const struct request *, struct response *);
 void	handler_validate(struct ctx *, const struct request *, struct response *);
 void	handler_health(struct ctx *, const struct request *, struct response *);
+void	handler_refresh(struct ctx *, const struct request *, struct response *);
+void	handler_sessions_list(struct ctx *, const struct request *,
+	    struct response *);
+void	handler_session_delete(struct ctx *, const struct request *,
+	    struct response *);
+void	handler_logout_all(struct ctx *, const struct request *,
+	    struct response *);
+
+/* The 200 body of login and refresh: the token, once, and its session. */
+void	handler_token_reply(struct response *resp, const struct token *tok,
+	    const struct db_session *sess);
+
+/* The user id of a response, for the request log line. */
+void	handler_log_user(struct response *resp, int64_t user_id);
 
 /* Fill ctx's derived parameters from the configuration. */
 void	handler_ctx_init(struct ctx *ctx, const struct conf *conf, struct db *db);

@@ -1,8 +1,8 @@
 /*
  * handler_login.c -- POST /login: username and password for a session.
  *
- *	handler_login	the handler
- *	login_reply	the 200 body with the token
+ *	handler_login		the handler
+ *	handler_token_reply	the 200 body with the token (login, refresh)
  *
  * Every failure (unknown user, disabled user, wrong password, unusable
  * stored hash) runs exactly one argon2id verify and gets the same 401, so
@@ -17,8 +17,8 @@
 #include "handler.h"
 #include "log.h"
 
-static void
-login_reply(struct response *resp, const struct token *tok,
+void
+handler_token_reply(struct response *resp, const struct token *tok,
     const struct db_session *sess)
 {
 	json_object *body = json_object_new_object();
@@ -107,6 +107,13 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	}
 	st = db_session_create(ctx->db, user.id, tok.digest, in.device, &client,
 	    &ctx->session, &sess);
+	if (st == DB_NOT_FOUND) {
+		log_info("login: user %" PRId64 " is at max_sessions_per_user "
+		    "(%d); refused", user.id, ctx->session.cap);
+		resp_error(resp, ERR_SESSION_LIMIT_REACHED, "the maximum number "
+		    "of sessions is reached; log out on another device first");
+		goto out;
+	}
 	if (st != DB_OK) {
 		handler_db_failure(resp, st, "login");
 		goto out;
@@ -121,10 +128,8 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 			    "with the current parameters", user.id);
 		explicit_bzero(rehash, sizeof(rehash));
 	}
-	login_reply(resp, &tok, &sess);
-	snprintf(resp->log_user_buf, sizeof(resp->log_user_buf), "%" PRId64,
-	    user.id);
-	resp->log_user = resp->log_user_buf;
+	handler_token_reply(resp, &tok, &sess);
+	handler_log_user(resp, user.id);
 out:
 	token_wipe(&tok);
 	db_user_free(&user);

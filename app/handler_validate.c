@@ -7,8 +7,6 @@
  */
 #include "config.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 
 #include "handler.h"
 
@@ -38,9 +36,7 @@ handler_validate(struct ctx *ctx, const struct request *req,
 	    json_object_new_int64(sess.expires_at - sess.now));
 	resp_json(resp, 200, body);
 
-	snprintf(resp->log_user_buf, sizeof(resp->log_user_buf), "%" PRId64,
-	    sess.user_id);
-	resp->log_user = resp->log_user_buf;
+	handler_log_user(resp, sess.user_id);
 	if (!resp_header(resp, "X-Auth-User", sess.username) ||
 	    !resp_header(resp, "X-Auth-User-Id", resp->log_user_buf) ||
 	    !resp_header(resp, "X-Auth-Session-Id", sess.id))

@@ -5,8 +5,11 @@
  *	ctl_password_read	--password-stdin, or a no-echo prompt twice
  *	ctl_password_hash	read, check and hash a new password
  *	cmd_migrate		mdauthctl migrate [--sql-dir DIR]
- *	cmd_user		mdauthctl user add|passwd NAME [--password-stdin]
+ *	cmd_user		mdauthctl user add|passwd|disable|enable|delete|list
+ *	cmd_session		mdauthctl session list|revoke
+ *	cmd_prune		mdauthctl prune
  *	cmd_hash_password	mdauthctl hash-password [--password-stdin]
+ *	ctl_report		print the outcome of a database change
  *
  * Exit status: 0 done, 1 failed (the message says why), 2 usage error.
  */
@@ -41,11 +44,19 @@ struct ctl_command {
 
 static int cmd_migrate(struct ctl *, int, char **);
 static int cmd_user(struct ctl *, int, char **);
+static int cmd_session(struct ctl *, int, char **);
+static int cmd_prune(struct ctl *, int, char **);
 static int cmd_hash_password(struct ctl *, int, char **);
 
 static const struct ctl_command ctl_commands[] = {
 	{ "migrate", cmd_migrate, "migrate [--sql-dir DIR]" },
-	{ "user", cmd_user, "user add|passwd NAME [--password-stdin]" },
+	{ "user", cmd_user, "user add|passwd NAME [--password-stdin]\n"
+	    "  mdauthctl user disable|enable|delete NAME\n"
+	    "  mdauthctl user list" },
+	{ "session", cmd_session, "session list [--user NAME]\n"
+	    "  mdauthctl session revoke ID\n"
+	    "  mdauthctl session revoke --user NAME" },
+	{ "prune", cmd_prune, "prune" },
 	{ "hash-password", cmd_hash_password, "hash-password [--password-stdin]" },
 };
 
@@ -212,25 +223,72 @@ cmd_migrate(struct ctl *ctl, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * Print the outcome of a change: done on stdout (exit 0), or why not on
+ * stderr (exit 1).  kind and name make "no such user: NAME".
+ */
+static int
+ctl_report(enum admin_result r, const char *done, const char *kind,
+    const char *name)
+{
+	switch (r) {
+	case ADMIN_OK:
+		printf("%s\n", done);
+		return 0;
+	case ADMIN_EXISTS:
+		fprintf(stderr, "mdauthctl: %s %s already exists (usernames "
+		    "are case-insensitive)\n", kind, name);
+		return 1;
+	case ADMIN_NOT_FOUND:
+		fprintf(stderr, "mdauthctl: no such %s: %s\n", kind, name);
+		return 1;
+	default:
+		return 1;	/* the message is printed */
+	}
+}
+
+static int
+ctl_user_usage(void)
+{
+	fprintf(stderr, "usage: mdauthctl user add|passwd NAME "
+	    "[--password-stdin]\n"
+	    "       mdauthctl user disable|enable|delete NAME\n"
+	    "       mdauthctl user list\n");
+	return EXIT_USAGE;
+}
+
 static int
 cmd_user(struct ctl *ctl, int argc, char **argv)
 {
-	char hash[PASSWORD_HASH_MAX];
-	bool pw_stdin = false, add;
+	char hash[PASSWORD_HASH_MAX], done[256];
+	const char *sub, *name;
+	bool pw_stdin = false;
 	enum admin_result r;
-	const char *name;
 	PGconn *conn;
 
-	if (argc < 3 || (strcmp(argv[1], "add") != 0 &&
-	    strcmp(argv[1], "passwd") != 0)) {
-		fprintf(stderr, "usage: mdauthctl user add|passwd NAME "
-		    "[--password-stdin]\n");
-		return EXIT_USAGE;
+	if (argc < 2)
+		return ctl_user_usage();
+	sub = argv[1];
+	if (strcmp(sub, "list") == 0) {
+		if (argc != 2)
+			return ctl_user_usage();
+		if ((conn = admin_connect(ctl->conninfo)) == NULL)
+			return 1;
+		r = admin_user_list(conn);
+		PQfinish(conn);
+		return r == ADMIN_OK ? 0 : 1;
 	}
-	add = strcmp(argv[1], "add") == 0;
+	if (argc < 3)
+		return ctl_user_usage();
 	name = argv[2];
-	if (!ctl_options(argc, argv, 3, &pw_stdin, NULL))
-		return EXIT_USAGE;
+	if (strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0) {
+		if (!ctl_options(argc, argv, 3, &pw_stdin, NULL))
+			return EXIT_USAGE;
+	} else if (strcmp(sub, "disable") != 0 && strcmp(sub, "enable") != 0 &&
+	    strcmp(sub, "delete") != 0)
+		return ctl_user_usage();
+	else if (argc != 3)
+		return ctl_user_usage();
 	if (!text_username_valid(name, strlen(name))) {
 		fprintf(stderr, "mdauthctl: invalid username: 1 to %d bytes of "
 		    "UTF-8, no control characters, no leading or trailing "
@@ -239,29 +297,108 @@ cmd_user(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((conn = admin_connect(ctl->conninfo)) == NULL)
 		return 1;
-	if (!ctl_password_hash(ctl, pw_stdin, hash, sizeof(hash))) {
-		PQfinish(conn);
-		return 1;
+
+	if (strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0) {
+		bool add = strcmp(sub, "add") == 0;
+
+		if (!ctl_password_hash(ctl, pw_stdin, hash, sizeof(hash))) {
+			PQfinish(conn);
+			return 1;
+		}
+		r = add ? admin_user_add(conn, name, hash) :
+		    admin_user_passwd(conn, name, hash);
+		explicit_bzero(hash, sizeof(hash));
+		snprintf(done, sizeof(done), "%s %s", add ? "created user" :
+		    "password changed for", name);
+	} else if (strcmp(sub, "disable") == 0) {
+		r = admin_user_disable(conn, name);
+		snprintf(done, sizeof(done), "disabled user %s", name);
+	} else if (strcmp(sub, "enable") == 0) {
+		r = admin_user_enable(conn, name);
+		snprintf(done, sizeof(done), "enabled user %s", name);
+	} else {
+		r = admin_user_delete(conn, name);
+		snprintf(done, sizeof(done), "deleted user %s", name);
 	}
-	r = add ? admin_user_add(conn, name, hash) :
-	    admin_user_passwd(conn, name, hash);
-	explicit_bzero(hash, sizeof(hash));
 	PQfinish(conn);
-	switch (r) {
-	case ADMIN_OK:
-		printf("%s %s\n", add ? "created user" : "password changed for",
-		    name);
-		return 0;
-	case ADMIN_EXISTS:
-		fprintf(stderr, "mdauthctl: user %s already exists (usernames "
-		    "are case-insensitive)\n", name);
-		return 1;
-	case ADMIN_NOT_FOUND:
-		fprintf(stderr, "mdauthctl: no such user: %s\n", name);
-		return 1;
-	default:
+	return ctl_report(r, done, "user", name);
+}
+
+static int
+ctl_session_usage(void)
+{
+	fprintf(stderr, "usage: mdauthctl session list [--user NAME]\n"
+	    "       mdauthctl session revoke ID\n"
+	    "       mdauthctl session revoke --user NAME\n");
+	return EXIT_USAGE;
+}
+
+static int
+cmd_session(struct ctl *ctl, int argc, char **argv)
+{
+	const char *user = NULL, *id = NULL;
+	enum admin_result r;
+	char done[256];
+	long long n = 0;
+	PGconn *conn;
+	bool list;
+
+	if (argc < 2)
+		return ctl_session_usage();
+	list = strcmp(argv[1], "list") == 0;
+	if (list && argc == 2)
+		;
+	else if (argc == 4 && strcmp(argv[2], "--user") == 0 &&
+	    (list || strcmp(argv[1], "revoke") == 0))
+		user = argv[3];
+	else if (!list && argc == 3 && strcmp(argv[1], "revoke") == 0 &&
+	    argv[2][0] != '-')
+		id = argv[2];
+	else
+		return ctl_session_usage();
+	if (id != NULL && !text_uuid_valid(id)) {
+		fprintf(stderr, "mdauthctl: not a session id: %s\n", id);
 		return 1;
 	}
+	if ((conn = admin_connect(ctl->conninfo)) == NULL)
+		return 1;
+	if (list) {
+		r = admin_session_list(conn, user);
+		PQfinish(conn);
+		return r == ADMIN_OK ? 0 : ctl_report(r, "", "user", user);
+	}
+	if (id != NULL) {
+		r = admin_session_revoke(conn, id);
+		snprintf(done, sizeof(done), "revoked session %s", id);
+		PQfinish(conn);
+		return ctl_report(r, done, "live session", id);
+	}
+	r = admin_session_revoke_user(conn, user, &n);
+	snprintf(done, sizeof(done), "revoked %lld sessions of %s", n, user);
+	PQfinish(conn);
+	return ctl_report(r, done, "user", user);
+}
+
+static int
+cmd_prune(struct ctl *ctl, int argc, char **argv)
+{
+	long long sessions = 0, events = 0;
+	enum admin_result r;
+	PGconn *conn;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: mdauthctl prune\n");
+		return EXIT_USAGE;
+	}
+	if ((conn = admin_connect(ctl->conninfo)) == NULL)
+		return 1;
+	r = admin_prune(conn, &sessions, &events);
+	PQfinish(conn);
+	if (r != ADMIN_OK)
+		return 1;
+	printf("pruned %lld sessions and %lld events\n", sessions, events);
+	return 0;
 }
 
 static int

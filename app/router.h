@@ -16,7 +16,7 @@ enum route_body {
 };
 
 struct route {
-	const char	*path;
+	const char	*path;		/* exact, or a prefix when it ends in '/' */
 	unsigned	 methods;	/* METHOD_BIT() set */
 	const char	*allow;		/* the Allow header of a 405 */
 	enum route_body	 body;

@@ -4,11 +4,14 @@
  *	text_utf8_valid		strict UTF-8 (RFC 3629)
  *	text_username_valid	what a username may be
  *	text_sanitize		make a header value safe to store and log
+ *	text_uuid_valid		a session id's shape
  *	text_equal_const_time	compare secrets
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "text.h"
 
@@ -73,6 +76,23 @@ text_sanitize(const char *in, char *out, size_t max)
 		out[i] = (in[i] >= 0x20 && in[i] <= 0x7e) ? in[i] : '?';
 	out[i] = '\0';
 	return out;
+}
+
+bool
+text_uuid_valid(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 36)
+		return false;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return false;
+		} else if (!isxdigit((unsigned char)s[i]))
+			return false;
+	}
+	return true;
 }
 
 bool

@@ -56,6 +56,38 @@ main(void)
 	ok(found("/health", METHOD_GET, handler_health, BODY_NONE),
 	    "GET /health is handler_health without a body");
 
+	ok(found("/refresh", METHOD_POST, handler_refresh, BODY_JSON_OPTIONAL),
+	    "POST /refresh is handler_refresh with an optional JSON body");
+	ok(found("/sessions", METHOD_GET, handler_sessions_list, BODY_NONE),
+	    "GET /sessions is handler_sessions_list without a body");
+	ok(found("/logout-all", METHOD_POST, handler_logout_all,
+	    BODY_JSON_OPTIONAL),
+	    "POST /logout-all is handler_logout_all with an optional JSON body");
+	{
+		const struct route *route;
+
+		ok(router_match("/sessions/5b0c3a4e-0000-4000-8000-000000000001",
+		    METHOD_DELETE, &route) == ROUTE_FOUND &&
+		    route->handler == handler_session_delete,
+		    "DELETE /sessions/{id} is handler_session_delete (prefix)");
+		ok(router_match("/sessions/", METHOD_DELETE, &route) ==
+		    ROUTE_FOUND && route->handler == handler_session_delete,
+		    "DELETE /sessions/ reaches the handler, which answers 404");
+	}
+	ok(not_allowed("/sessions/5b0c3a4e-0000-4000-8000-000000000001",
+	    METHOD_GET, "DELETE"),
+	    "GET /sessions/{id} is 405 with Allow: DELETE");
+	ok(not_allowed("/sessions", METHOD_DELETE, "GET"),
+	    "DELETE /sessions is 405 with Allow: GET");
+	ok(not_allowed("/refresh", METHOD_GET, "POST"),
+	    "GET /refresh is 405 with Allow: POST");
+	ok(not_allowed("/logout-all", METHOD_GET, "POST"),
+	    "GET /logout-all is 405 with Allow: POST");
+	ok(not_found("/sessionsx", METHOD_GET),
+	    "/sessionsx is not /sessions (404)");
+	ok(not_found("/refresh/", METHOD_POST),
+	    "/refresh/ with a trailing slash is 404");
+
 	ok(not_allowed("/login", METHOD_GET, "POST"),
 	    "GET /login is 405 with Allow: POST");
 	ok(not_allowed("/login", METHOD_HEAD, "POST"),

@@ -157,5 +157,20 @@ main(void)
 	test_username();
 	test_sanitize();
 	test_equal();
+	ok(text_uuid_valid("5b0c3a4e-1f2d-4c5b-8a9e-0123456789ab"),
+	    "a canonical lower-case uuid is a session id");
+	ok(text_uuid_valid("5B0C3A4E-1F2D-4C5B-8A9E-0123456789AB"),
+	    "an upper-case uuid is a session id");
+	ok(!text_uuid_valid("5b0c3a4e1f2d4c5b8a9e0123456789ab"),
+	    "a uuid without dashes is not");
+	ok(!text_uuid_valid("5b0c3a4e-1f2d-4c5b-8a9e-0123456789a"),
+	    "a uuid one digit short is not");
+	ok(!text_uuid_valid("5b0c3a4e-1f2d-4c5b-8a9e-0123456789abc"),
+	    "a uuid one digit long is not");
+	ok(!text_uuid_valid("5b0c3a4e-1f2d-4c5b-8a9e-0123456789ag"),
+	    "a uuid with a non-hex digit is not");
+	ok(!text_uuid_valid("5b0c3a4e-1f2d-4c5b-8a9e_0123456789ab"),
+	    "a uuid with a misplaced separator is not");
+	ok(!text_uuid_valid(""), "the empty string is not a session id");
 	return tap_done();
 }
