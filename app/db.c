@@ -89,7 +89,8 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	 * logins of one user cannot exceed the cap.
 	 */
 	[STMT_SESSION_CREATE] = { "session_create",
-	    "SELECT o.session_id, floor(extract(epoch FROM o.expires_at))::bigint,"
+	    "SELECT o.session_id, $1::bigint,"
+	    " floor(extract(epoch FROM o.expires_at))::bigint,"
 	    " floor(extract(epoch FROM now()))::bigint"
 	    " FROM mdauth.session_open($1, $2, $3, $4, $5, $6, $7, $8, $9) o" },
 
@@ -549,6 +550,26 @@ db_login_failed(struct db *db, int64_t user_id, const char *username,
 	return st;
 }
 
+/*
+ * The row (id, user_id, expires_at, now) of a session that was just given
+ * a token, into out; clears res.  DB_NOT_FOUND when there is no row.
+ */
+static enum db_status
+db_session_opened(PGresult *res, struct db_session *out)
+{
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+	out->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	out->state = SESSION_LIVE;
+	out->expires_at = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	out->now = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
+	PQclear(res);
+	return DB_OK;
+}
+
 enum db_status
 db_session_create(struct db *db, int64_t user_id,
     const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,
@@ -571,17 +592,7 @@ db_session_create(struct db *db, int64_t user_id,
 	if ((res = db_exec(db, STMT_SESSION_CREATE, 9, values, lengths, formats,
 	    &st)) == NULL)
 		return st;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return DB_NOT_FOUND;
-	}
-	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
-	out->user_id = user_id;
-	out->state = SESSION_LIVE;
-	out->expires_at = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	out->now = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	PQclear(res);
-	return DB_OK;
+	return db_session_opened(res, out);
 }
 
 enum db_status
@@ -658,17 +669,7 @@ db_session_refresh(struct db *db, const uint8_t old_digest[TOKEN_DIGEST_LEN],
 	if ((res = db_exec(db, STMT_SESSION_REFRESH, 5, values, lengths, formats,
 	    &st)) == NULL)
 		return st;
-	if (PQntuples(res) != 1) {
-		PQclear(res);
-		return DB_NOT_FOUND;
-	}
-	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
-	out->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	out->state = SESSION_LIVE;
-	out->expires_at = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-	out->now = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-	PQclear(res);
-	return DB_OK;
+	return db_session_opened(res, out);
 }
 
 /* A copy of a text column, or NULL when it is NULL (or memory is short). */
