@@ -328,7 +328,7 @@ conf_parse(struct conf *conf, const char *text, size_t len, const char *name,
     char *err, size_t errlen)
 {
 	const char *p = text, *end = text + len, *nul;
-	unsigned lineno = 0, lifetime_line = 0;
+	unsigned lineno = 0, lifetime_line = 0, touch_line = 0;
 	char line[4096], why[256];
 
 	if ((nul = memchr(text, '\0', len)) != NULL) {
@@ -380,11 +380,20 @@ conf_parse(struct conf *conf, const char *text, size_t len, const char *name,
 		    conf_keys[i].offset == offsetof(struct conf,
 		    token_max_lifetime))
 			lifetime_line = lineno;
+		if (conf_keys[i].offset == offsetof(struct conf, touch_interval))
+			touch_line = lineno;
 	}
 	/* Named at the later of the two lines, where the conflict arises. */
 	if (conf->token_ttl > conf->token_max_lifetime) {
 		conf_error(err, errlen, name, lifetime_line,
 		    "token_ttl is longer than token_max_lifetime");
+		return 0;
+	}
+	/* Renewals written that rarely would let a token in use expire. */
+	if (conf->sliding_expiration && conf->touch_interval >= conf->token_ttl) {
+		conf_error(err, errlen, name, touch_line > lifetime_line ?
+		    touch_line : lifetime_line,
+		    "touch_interval must be shorter than token_ttl");
 		return 0;
 	}
 	return 1;
@@ -429,7 +438,10 @@ conf_load(struct conf *conf, const char *path, char *err, size_t errlen)
 	}
 	rc = conf_parse(conf, text, len, path, err, errlen);
 out:
-	free(text);
+	if (text != NULL) {
+		explicit_bzero(text, len);	/* database may hold a password */
+		free(text);
+	}
 	close(fd);
 	return rc;
 }
@@ -449,6 +461,8 @@ conf_free(struct conf *conf)
 	free(conf->user);
 	free(conf->group);
 	free(conf->pid_file);
+	if (conf->database != NULL)
+		explicit_bzero(conf->database, strlen(conf->database));
 	free(conf->database);
 	free(conf->realm);
 	memset(conf, 0, sizeof(*conf));

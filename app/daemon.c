@@ -4,6 +4,7 @@
  *	daemon_listen		the FastCGI socket
  *	daemon_chown_socket	socket ownership for the web server's group
  *	daemon_detach		-d: into the background
+ *	daemon_ready		-d: tell the waiting parent that start-up is done
  *	daemon_write_pid	the pid file
  *	daemon_drop_privileges	root to user/group
  */
@@ -13,6 +14,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdbool.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +68,18 @@ daemon_listen_unix(const struct conf *conf)
 	return fd;
 }
 
+static bool
+daemon_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)->
+		    sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)
+		    (const void *)sa)->sin6_addr);
+	return false;
+}
+
 static int
 daemon_listen_tcp(const struct conf *conf)
 {
@@ -104,6 +120,11 @@ daemon_listen_tcp(const struct conf *conf)
 	}
 	if (fd == -1)
 		log_error("listen: %s: %m", conf->listen);
+	else if (!daemon_loopback(ai->ai_addr))
+		/* FastCGI has no authentication: a peer can claim HTTPS=on. */
+		log_warn("listen: %s is not a loopback address: whoever can "
+		    "connect can forge HTTPS and REMOTE_ADDR; restrict it with "
+		    "a firewall or FCGI_WEB_SERVER_ADDRS", conf->listen);
 	freeaddrinfo(res);
 	return fd;
 }
@@ -184,22 +205,31 @@ daemon_chown_socket(const struct conf *conf)
 int
 daemon_detach(int keep_fd)
 {
+	int pipefd[2], fd;
+	char ok;
 	pid_t pid;
-	int fd;
 
+	if (pipe2(pipefd, O_CLOEXEC) == -1) {
+		log_error("pipe: %m");
+		return -1;
+	}
 	if ((pid = fork()) == -1) {
 		log_error("fork: %m");
-		return 0;
+		return -1;
 	}
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		/* The command's exit status is the start-up's outcome. */
+		close(pipefd[1]);
+		_exit(read(pipefd[0], &ok, 1) == 1 ? 0 : 1);
+	}
+	close(pipefd[0]);
 	if (setsid() == -1) {
 		log_error("setsid: %m");
-		return 0;
+		return -1;
 	}
 	if ((pid = fork()) == -1) {
 		log_error("fork: %m");
-		return 0;
+		return -1;
 	}
 	if (pid > 0)
 		_exit(0);
@@ -207,7 +237,7 @@ daemon_detach(int keep_fd)
 		log_warn("chdir /: %m");
 	if ((fd = open("/dev/null", O_RDWR)) == -1) {
 		log_error("/dev/null: %m");
-		return 0;
+		return -1;
 	}
 	/* fd 0 may be the inherited FastCGI socket: keep it then. */
 	if (keep_fd != STDIN_FILENO)
@@ -216,7 +246,17 @@ daemon_detach(int keep_fd)
 	dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
-	return 1;
+	return pipefd[1];
+}
+
+void
+daemon_ready(int ready_fd)
+{
+	if (ready_fd == -1)
+		return;
+	if (write(ready_fd, "", 1) != 1)
+		log_warn("cannot tell the starting command we are ready: %m");
+	close(ready_fd);
 }
 
 int

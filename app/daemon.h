@@ -18,8 +18,14 @@ int	daemon_listen(const struct conf *conf);
 /* Give the Unix socket to user/group (so the web server's group may connect). */
 int	daemon_chown_socket(const struct conf *conf);
 
-/* Fork into the background, new session, stdio to /dev/null. Returns 1 on success. */
+/*
+ * Fork into the background, new session, stdio to /dev/null.  The
+ * command that started us waits until daemon_ready() is called (exit 0)
+ * or we exit first (exit 1), so that "mdauthd -d" fails visibly when the
+ * start-up after it fails.  Returns the descriptor for daemon_ready, or -1.
+ */
 int	daemon_detach(int keep_fd);
+void	daemon_ready(int ready_fd);
 
 /* Write the pid file (when set).  Returns 1 on success. */
 int	daemon_write_pid(const char *path);

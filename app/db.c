@@ -264,66 +264,6 @@ db_notice(void *arg, const char *message)
  * Connect, bound the statement time and prepare every statement.
  * Returns 1 on success, 0 (logged, disconnected) on failure.
  */
-static int
-db_connect(struct db *db)
-{
-	/* Our defaults first: values in the conninfo override them. */
-	const char *keys[] = { "connect_timeout", "application_name",
-	    "dbname", NULL };
-	const char *values[4];
-	char timeout[16], set[64];
-	PGresult *res;
-	size_t i;
-
-	snprintf(timeout, sizeof(timeout), "%d", db->timeout);
-	values[0] = timeout;
-	values[1] = "mdauthd";
-	values[2] = db->conninfo;
-	values[3] = NULL;
-
-	db->conn = PQconnectdbParams(keys, values, 1);
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		log_error("db: connect: %.*s", db->conn == NULL ? 13 :
-		    (int)strcspn(PQerrorMessage(db->conn), "\n"),
-		    db->conn == NULL ? "out of memory" : PQerrorMessage(db->conn));
-		goto fail;
-	}
-	PQsetNoticeProcessor(db->conn, db_notice, NULL);
-	if (PQsetnonblocking(db->conn, 1) != 0) {
-		log_error("db: cannot make the connection non-blocking");
-		goto fail;
-	}
-
-	snprintf(set, sizeof(set), "SET statement_timeout = %d",
-	    db->timeout * 1000);
-	res = PQexec(db->conn, set);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_error("db: %s: %s", set, PQresultErrorMessage(res));
-		PQclear(res);
-		goto fail;
-	}
-	PQclear(res);
-
-	for (i = 0; i < STMT__MAX; i++) {
-		res = PQprepare(db->conn, db_stmts[i].name, db_stmts[i].sql, 0,
-		    NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			log_error("db: prepare %s: %.*s (is the schema migrated, "
-			    "and the role granted mdauth_app?)", db_stmts[i].name,
-			    (int)strcspn(PQresultErrorMessage(res), "\n"),
-			    PQresultErrorMessage(res));
-			PQclear(res);
-			goto fail;
-		}
-		PQclear(res);
-	}
-	log_info("db: connected to %s as %s", PQdb(db->conn), PQuser(db->conn));
-	return 1;
-fail:
-	db_disconnect(db);
-	return 0;
-}
-
 /*
  * Wait until the connection has a whole result to give, or the deadline
  * passes.  Returns 1 when PQgetResult will not block, 0 on timeout or a
@@ -357,6 +297,27 @@ db_wait(PGconn *conn, double deadline, bool *timed_out)
 }
 
 /*
+ * Collect the last result of what was sent, within the deadline.
+ * Returns NULL on timeout (*timed_out) or when the connection broke.
+ */
+static PGresult *
+db_collect(PGconn *conn, double deadline, bool *timed_out)
+{
+	PGresult *last = NULL, *res;
+
+	for (;;) {
+		if (!db_wait(conn, deadline, timed_out)) {
+			PQclear(last);
+			return NULL;
+		}
+		if ((res = PQgetResult(conn)) == NULL)
+			return last;
+		PQclear(last);
+		last = res;
+	}
+}
+
+/*
  * Send a prepared statement and collect its last result within
  * db_timeout.  Returns NULL when it could not be sent or did not finish:
  * the connection is then unusable and is dropped by the caller.
@@ -365,22 +326,84 @@ static PGresult *
 db_send(struct db *db, enum db_stmt stmt, int n, const char *const *values,
     const int *lengths, const int *formats, bool *timed_out)
 {
-	double deadline = db_clock() + db->timeout;
-	PGresult *last = NULL, *res;
-
 	if (!PQsendQueryPrepared(db->conn, db_stmts[stmt].name, n, values,
 	    lengths, formats, 0))
 		return NULL;
-	for (;;) {
-		if (!db_wait(db->conn, deadline, timed_out)) {
-			PQclear(last);
-			return NULL;
-		}
-		if ((res = PQgetResult(db->conn)) == NULL)
-			return last;
-		PQclear(last);
-		last = res;
+	return db_collect(db->conn, db_clock() + db->timeout, timed_out);
+}
+
+static int
+db_connect(struct db *db)
+{
+	/*
+	 * Our defaults first: values in the conninfo override them.  The
+	 * statement timeout travels with the start-up packet, and TCP
+	 * keepalives and tcp_user_timeout notice a peer that went silent.
+	 */
+	const char *keys[] = { "connect_timeout", "application_name",
+	    "options", "keepalives", "keepalives_idle", "keepalives_interval",
+	    "keepalives_count", "tcp_user_timeout", "dbname", NULL };
+	const char *values[10];
+	char timeout[16], options[64], user_timeout[24];
+	double deadline;
+	bool timed_out = false;
+	PGresult *res;
+	size_t i;
+
+	snprintf(timeout, sizeof(timeout), "%d", db->timeout);
+	snprintf(options, sizeof(options), "-c statement_timeout=%d",
+	    db->timeout * 1000);
+	snprintf(user_timeout, sizeof(user_timeout), "%d", db->timeout * 1000);
+	values[0] = timeout;
+	values[1] = "mdauthd";
+	values[2] = options;
+	values[3] = "1";
+	values[4] = "10";
+	values[5] = "5";
+	values[6] = "3";
+	values[7] = user_timeout;
+	values[8] = db->conninfo;
+	values[9] = NULL;
+
+	db->conn = PQconnectdbParams(keys, values, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		log_error("db: connect: %.*s", db->conn == NULL ? 13 :
+		    (int)strcspn(PQerrorMessage(db->conn), "\n"),
+		    db->conn == NULL ? "out of memory" : PQerrorMessage(db->conn));
+		goto fail;
 	}
+	PQsetNoticeProcessor(db->conn, db_notice, NULL);
+	if (PQsetnonblocking(db->conn, 1) != 0) {
+		log_error("db: cannot make the connection non-blocking");
+		goto fail;
+	}
+
+	/* Prepared like every statement: sent, then waited for up to db_timeout. */
+	deadline = db_clock() + db->timeout;
+	for (i = 0; i < STMT__MAX; i++) {
+		if (!PQsendPrepare(db->conn, db_stmts[i].name, db_stmts[i].sql,
+		    0, NULL) || (res = db_collect(db->conn, deadline,
+		    &timed_out)) == NULL) {
+			log_error("db: prepare %s: %s", db_stmts[i].name,
+			    timed_out ? "no answer within db_timeout" :
+			    "connection lost");
+			goto fail;
+		}
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			log_error("db: prepare %s: %.*s (is the schema migrated, "
+			    "and the role granted mdauth_app?)", db_stmts[i].name,
+			    (int)strcspn(PQresultErrorMessage(res), "\n"),
+			    PQresultErrorMessage(res));
+			PQclear(res);
+			goto fail;
+		}
+		PQclear(res);
+	}
+	log_info("db: connected to %s as %s", PQdb(db->conn), PQuser(db->conn));
+	return 1;
+fail:
+	db_disconnect(db);
+	return 0;
 }
 
 /* Is this failure one of reaching the server rather than of the statement? */

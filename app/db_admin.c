@@ -347,10 +347,16 @@ admin_print_table(const PGresult *res)
 			const char *v = r < 0 ? PQfname(res, c) :
 			    PQgetisnull(res, r, c) ? "-" : PQgetvalue(res, r, c);
 
+			size_t k, len = strlen(v);
+
+			/* Stored text (a device label) must not drive the terminal. */
+			for (k = 0; k < len; k++)
+				putchar((unsigned char)v[k] < 0x20 ||
+				    v[k] == 0x7f ? '?' : v[k]);
 			if (c == cols - 1)
-				printf("%s\n", v);
+				putchar('\n');
 			else
-				printf("%-*s  ", (int)width[c], v);
+				printf("%*s", (int)(width[c] - len + 2), "");
 		}
 	}
 }

@@ -22,7 +22,17 @@ handler_logout(struct ctx *ctx, const struct request *req, struct response *resp
 	enum db_status st;
 	bool known_shape;
 	json_object *body;
+	const char *why;
 
+	/* No member is defined, but a body that is sent must be JSON. */
+	if (req->body_len > 0) {
+		if ((body = request_parse_json(req->body, req->body_len,
+		    &why)) == NULL) {
+			resp_error(resp, ERR_INVALID_REQUEST, why);
+			return;
+		}
+		json_object_put(body);
+	}
 	if (auth_bearer_digest(ctx, req, resp, digest, &known_shape) != AUTH_OK)
 		return;
 	if (known_shape) {

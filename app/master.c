@@ -70,10 +70,8 @@ master_spawn(struct master *m, struct slot *s)
 		s->respawn_at = master_clock() + 1.0;
 		return;
 	}
-	if (pid == 0) {
-		sigprocmask(SIG_UNBLOCK, &m->sigs, NULL);
-		worker_main(m->conf, m->listen_fd);
-	}
+	if (pid == 0)
+		worker_main(m->conf, m->listen_fd);	/* unblocks its signals */
 	s->pid = pid;
 	s->started = master_clock();
 	log_debug("master: worker %ld started", (long)pid);

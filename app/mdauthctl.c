@@ -88,7 +88,9 @@ ctl_read_line(int fd, char *buf, size_t max)
 
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0) {
+		if (n == -1)
+			return -1;	/* never half a password */
+		if (n == 0) {
 			if (len == 0 && n == 0)
 				return -1;
 			break;

@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +34,10 @@ int
 main(int argc, char *argv[])
 {
 	const char *path = CONF_DEFAULT_PATH;
+	char err[512], *abspath = NULL;
 	struct conf conf;
-	char err[512];
 	bool detach = false, test = false;
-	int ch, fd, rc;
+	int ch, fd, rc, ready = -1;
 
 	while ((ch = getopt(argc, argv, "c:dhtV")) != -1) {
 		switch (ch) {
@@ -78,10 +79,15 @@ main(int argc, char *argv[])
 	}
 	log_set_level(conf.log_level);
 
+	/* SIGHUP reads the file again, after -d has changed to "/". */
+	if ((abspath = realpath(path, NULL)) == NULL) {
+		fprintf(stderr, "mdauthd: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
 	if ((fd = daemon_listen(&conf)) == -1 || !daemon_chown_socket(&conf))
 		return 1;
 	if (detach) {
-		if (!daemon_detach(fd))
+		if ((ready = daemon_detach(fd)) == -1)
 			return 1;
 		log_init("mdauthd", conf.log_level, true);
 	}
@@ -89,9 +95,12 @@ main(int argc, char *argv[])
 		return 1;
 	log_info("mdauthd %s: serving on %s", PACKAGE_VERSION,
 	    conf.listen != NULL ? conf.listen : "fd 0");
-	rc = master_run(&conf, path, fd);
-	if (conf.pid_file != NULL)
-		unlink(conf.pid_file);
+	daemon_ready(ready);
+	rc = master_run(&conf, abspath, fd);
+	if (conf.pid_file != NULL && unlink(conf.pid_file) == -1)
+		log_warn("unlink %s: %m (its directory must be writable by "
+		    "the user mdauthd runs as)", conf.pid_file);
 	conf_free(&conf);
+	free(abspath);
 	return rc;
 }

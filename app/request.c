@@ -20,6 +20,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <json-c/printbuf.h>
+
 #include "log.h"
 #include "password.h"
 #include "request.h"
@@ -254,6 +256,14 @@ bad_number:
 	return 0;
 }
 
+/* json-c keeps the last string it read (often the password) in its buffer. */
+static void
+request_tokener_wipe(struct json_tokener *tok)
+{
+	if (tok->pb != NULL && tok->pb->buf != NULL)
+		explicit_bzero(tok->pb->buf, (size_t)tok->pb->size);
+}
+
 json_object *
 request_parse_json(const char *body, size_t len, const char **why)
 {
@@ -284,6 +294,7 @@ request_parse_json(const char *body, size_t len, const char **why)
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, body, (int)len);
+	request_tokener_wipe(tok);
 	switch (json_tokener_get_error(tok)) {
 	case json_tokener_success:
 		break;
@@ -385,6 +396,12 @@ request_parse_login(const char *body, size_t len, struct login_input *in,
 	    &in->password, &in->password_len, why) ||
 	    !request_string_field(in->root, "device", false, DEVICE_MAX,
 	    &in->device, &device_len, why)) {
+		request_login_free(in);
+		return 0;
+	}
+	/* A label shown in device lists and terminals: no control characters. */
+	if (in->device != NULL && !text_printable(in->device, device_len)) {
+		*why = "\"device\" contains a control character";
 		request_login_free(in);
 		return 0;
 	}

@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "response.h"
+#include "text.h"
 
 const char *const api_error_codes[ERR__MAX] = {
 	"invalid_request",		/* ERR_INVALID_REQUEST */
@@ -101,7 +102,9 @@ resp_header(struct response *resp, const char *name, const char *value)
 {
 	char *copy;
 
+	/* A stored value (a username set with SQL) must not split the header. */
 	if (resp->nheaders == RESPONSE_HEADERS_MAX ||
+	    !text_printable(value, strlen(value)) ||
 	    (copy = strdup(value)) == NULL)
 		return 0;
 	resp->headers[resp->nheaders].name = name;

@@ -72,7 +72,10 @@ void	resp_error(struct response *resp, enum api_error err,
 /* Set a 200 (or other) response with a JSON object body (taken over). */
 void	resp_json(struct response *resp, int status, json_object *body);
 
-/* Add a header; the value is copied.  Returns 1 on success, 0 if full. */
+/*
+ * Add a header; the value is copied.  Returns 1 on success, 0 if full or
+ * if the value holds a control character (it would split the header).
+ */
 int	resp_header(struct response *resp, const char *name, const char *value);
 
 /*

@@ -4,6 +4,7 @@
  *	text_utf8_valid		strict UTF-8 (RFC 3629)
  *	text_username_valid	what a username may be
  *	text_sanitize		make a header value safe to store and log
+ *	text_printable		no control characters
  *	text_uuid_valid		a session id's shape
  *	text_equal_const_time	compare secrets
  */
@@ -55,16 +56,22 @@ text_utf8_valid(const char *s, size_t len)
 }
 
 bool
-text_username_valid(const char *s, size_t len)
+text_printable(const char *s, size_t len)
 {
 	size_t i;
 
-	if (len == 0 || len > USERNAME_MAX || s[0] == ' ' || s[len - 1] == ' ')
-		return false;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return false;
-	return text_utf8_valid(s, len);
+	return true;
+}
+
+bool
+text_username_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > USERNAME_MAX || s[0] == ' ' || s[len - 1] == ' ')
+		return false;
+	return text_printable(s, len) && text_utf8_valid(s, len);
 }
 
 char *

@@ -24,6 +24,9 @@ bool	text_username_valid(const char *s, size_t len);
  */
 char	*text_sanitize(const char *in, char *out, size_t max);
 
+/* Is s[0..len) free of control characters (C0, DEL)?  UTF-8 is not checked. */
+bool	text_printable(const char *s, size_t len);
+
 /* Is s a uuid in its canonical text form (8-4-4-4-12 hex digits)? */
 bool	text_uuid_valid(const char *s);
 

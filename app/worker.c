@@ -6,14 +6,18 @@
  *	worker_serve		one FastCGI request, start to end
  *	worker_on_signal	SIGTERM/SIGINT: finish the request, then stop
  *
- * A worker serves one request at a time.  SIGTERM is blocked while a
- * request is in hand and delivered between requests, where it interrupts
- * accept(2) (FCGI_FAIL_ACCEPT_ON_INTR, no SA_RESTART) and ends the loop,
- * so that a request that was accepted is always answered.
+ * A worker serves one request at a time.  SIGTERM/SIGINT put /dev/null
+ * in place of the listening socket (dup2(2) is async-signal-safe): a
+ * request in hand is finished as usual (SA_RESTART, so no read is cut
+ * short), and the next accept(2), whether it is already waiting or about
+ * to start, fails at once on a descriptor that is not a socket.  There is
+ * no window in which a stop request can be lost or an accepted request
+ * dropped.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +26,23 @@
 
 #include "log.h"
 #include "router.h"
+#include "text.h"
 #include "worker.h"
 
 static volatile sig_atomic_t worker_stop;
+static int worker_listen_fd = -1;
+static int worker_devnull = -1;
 
 static void
 worker_on_signal(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	worker_stop = 1;
+	if (worker_devnull != -1)
+		dup2(worker_devnull, worker_listen_fd);
+	errno = saved;
 }
 
 void
@@ -100,6 +112,7 @@ worker_serve(struct ctx *ctx, FCGX_Request *fr)
 	struct request req;
 	struct response resp;
 	double start = worker_clock();
+	char path[65];
 
 	request_from_params(&req, fr->envp);
 	resp_init(&resp);
@@ -107,9 +120,9 @@ worker_serve(struct ctx *ctx, FCGX_Request *fr)
 	worker_dispatch(ctx, &req, fr->in, &resp);
 	resp_send(&resp, ctx->conf->realm, fr->out);
 	/* Never the token or body: method, path, status, time, user id. */
-	log_info("%s %.64s %d %.1fms user=%s",
+	log_info("%s %s %d %.1fms user=%s",
 	    req.method == METHOD_OTHER ? "-" : http_method_names[req.method],
-	    req.path, resp.status, (worker_clock() - start) * 1000,
+	    text_sanitize(req.path, path, sizeof(path) - 1), resp.status, (worker_clock() - start) * 1000,
 	    resp.log_user != NULL ? resp.log_user : "-");
 	resp_free(&resp);
 	request_free(&req);
@@ -119,14 +132,21 @@ void
 worker_main(const struct conf *conf, int listen_fd)
 {
 	struct sigaction sa;
-	sigset_t term, none;
+	sigset_t none;
+	int status = 0;
 	FCGX_Request fr;
 	struct ctx ctx;
 	struct db *db;
 	long served = 0;
 
+	worker_listen_fd = listen_fd;
+	if ((worker_devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
+		log_error("worker: /dev/null: %m");
+		_exit(1);
+	}
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_signal;	/* no SA_RESTART: accept(2) must fail */
+	sa.sa_handler = worker_on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -135,9 +155,7 @@ worker_main(const struct conf *conf, int listen_fd)
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
+	/* The master forks with its signals blocked: take them from here on. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
@@ -152,23 +170,23 @@ worker_main(const struct conf *conf, int listen_fd)
 	}
 	(void)db_ping(db);	/* connect now; a failure is retried per request */
 
-	if (FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
 		log_error("worker: FCGX_Init failed");
 		_exit(1);
 	}
 	log_debug("worker: ready");
 	while (!worker_stop) {
 		if (FCGX_Accept_r(&fr) < 0) {
-			if (worker_stop || errno == EINTR)
-				continue;
+			if (worker_stop)
+				break;
+			/* Exit non-zero: the master's backoff applies to a worker
+			 * that cannot accept (EMFILE, ...). */
 			log_error("worker: accept: %m");
+			status = 1;
 			break;
 		}
-		sigprocmask(SIG_BLOCK, &term, NULL);
 		worker_serve(&ctx, &fr);
 		FCGX_Finish_r(&fr);
-		sigprocmask(SIG_UNBLOCK, &term, NULL);
 		if (conf->max_requests > 0 && ++served >= conf->max_requests) {
 			log_info("worker: retiring after %ld requests", served);
 			break;
@@ -176,5 +194,5 @@ worker_main(const struct conf *conf, int listen_fd)
 	}
 	FCGX_Free(&fr, 0);
 	db_free(db);
-	_exit(0);
+	_exit(status);
 }

@@ -12,7 +12,14 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 
-sh deploy/install-deps.sh || exit 1
+# A step that fails before the tests still ends with the summary line.
+give_up() {
+    echo "tests/run.sh: $1 failed" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
+sh deploy/install-deps.sh || give_up "installing the packages"
 
 # Everything this script needs is installed above, so a test that would
 # skip for want of a fixture is an error here, not a silent pass.
@@ -21,11 +28,9 @@ export MDAUTH_REQUIRE_FIXTURES
 : "${MAKEFLAGS:=-j2}"
 export MAKEFLAGS
 
-set -e
-autoreconf -fi
-./configure --enable-werror
-make
-set +e
+autoreconf -fi || give_up autoreconf
+./configure --enable-werror || give_up configure
+make || give_up "the build"
 
 make check
 check=$?

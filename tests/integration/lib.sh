@@ -4,7 +4,7 @@
 # Sourced by each tests/integration/*.sh.  A test script:
 #
 #   . "$(dirname "$0")/lib.sh"
-#   h_setup token_ttl=60          # private PostgreSQL + mdauthd + lighttpd
+#   h_setup token_ttl=600         # private PostgreSQL + mdauthd + lighttpd
 #   h_user_add alice 'correct horse battery'
 #   req POST /login -H 'Content-Type: application/json' --data-binary '{...}'
 #   is "$STATUS" 200 "login succeeds"
@@ -21,7 +21,7 @@
 #   MDAUTH_KEEP_TEST_DIR=1     keep the state directory even on success
 #
 # Sections: TAP output, fixtures, stack setup and teardown, HTTP requests,
-# response inspection, database and users.
+# response inspection, database and users, daemons a test starts itself.
 
 set -u
 
@@ -221,7 +221,9 @@ h_teardown() {
 	if [ "$T_FAILED" -ne 0 ] || [ "$H_BAILED" -ne 0 ] ||
 		{ [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ]; } ||
 		[ "${MDAUTH_KEEP_TEST_DIR:-0}" = 1 ]; then
-		for f in mdauthd.log lighttpd-error.log postgresql.log migrate.log; do
+		# mdauthd-*.log: daemons a test started itself (h_start).
+		for f in mdauthd.log $(cd "$H_DIR" && ls mdauthd-*.log 2>/dev/null) \
+			lighttpd-error.log postgresql.log migrate.log; do
 			[ -s "$H_DIR/$f" ] || continue
 			printf '==== tail of %s\n' "$H_DIR/$f" >&2
 			tail -n 30 "$H_DIR/$f" >&2
@@ -498,4 +500,150 @@ h_workers() {
 # contains STRING (fixed string).
 h_logs_contain() {
 	grep -qF -e "$1" "$H_DIR/mdauthd.log" "$H_DIR"/lighttpd-*.log 2>/dev/null
+}
+
+# ---------------------------------------------------------------------------
+# Daemons a test starts itself (process tests)
+
+# h_setup_db [KEY=VALUE...]: like h_setup, but only PostgreSQL (migrated,
+# with the daemon's role) and DIR/mdauthd.conf: no daemon and no web
+# server, for tests that start mdauthd themselves.  Teardown is automatic.
+h_setup_db() {
+	h_need_fixtures
+	H_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mdauth-it.XXXXXX") || bail "mktemp failed"
+	trap h_teardown EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	STACK_PG_FSYNC=off
+	{ stack_init "$H_DIR" && stack_pg_start &&
+		stack_mdauthd_config log_level=debug "$@" &&
+		stack_db_setup; } || bail "PostgreSQL did not start"
+}
+
+# skip NAME REASON: a test that cannot run here (TAP SKIP, not a failure).
+skip() {
+	T_COUNT=$((T_COUNT + 1))
+	printf 'ok %d - %s # SKIP %s\n' "$T_COUNT" "$1" "$2"
+}
+
+# fcgi_raw_at ADDRESS NAME=VALUE...: fcgi_raw to another daemon, at a Unix
+# socket path or host:port.  A request body (CONTENT_LENGTH=...) is read
+# from stdin.  Gives up after 10 s, so that a daemon that accepts and never
+# answers fails the test instead of hanging it.
+fcgi_raw_at() {
+	local addr=$1
+	shift
+	env -i "$@" timeout 10 cgi-fcgi -bind -connect "$addr" \
+		>"$H_DIR/fcgi-out" 2>"$H_DIR/fcgi-err"
+}
+
+# fcgi_status: the status code of the last fcgi_raw/fcgi_raw_at response
+# (its Status: header), empty when there was none.
+fcgi_status() {
+	tr -d '\r' <"$H_DIR/fcgi-out" | sed -n '1,/^$/s/^Status:[[:space:]]*\([0-9]*\).*/\1/p' |
+		head -n 1
+}
+
+# h_health_at ADDRESS: print the status of GET /health at ADDRESS (over
+# "HTTPS", so that require_tls does not interfere).
+h_health_at() {
+	fcgi_raw_at "$1" REQUEST_METHOD=GET PATH_INFO=/health HTTPS=on \
+		REMOTE_ADDR=127.0.0.1 </dev/null
+	fcgi_status
+}
+
+# h_wait_for SECONDS COMMAND [ARGS...]: poll COMMAND every 0.1 s until it
+# succeeds; false when it did not within SECONDS.
+h_wait_for() {
+	local i limit=$(($1 * 10))
+	shift
+	for ((i = 0; i < limit; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# h_children PID: the live children of PID (a master's workers), sorted.
+h_children() {
+	local kid
+	for kid in $(pgrep -P "$1"); do
+		stack_proc_gone "$kid" || printf '%s\n' "$kid"
+	done | sort -n
+}
+
+# h_has_children PID N: PID has exactly N live children (for h_wait_for).
+h_has_children() {
+	[ "$(h_children "$1" | grep -c .)" = "$2" ]
+}
+
+# h_track PID: a mdauthd master started by the test itself (not through the
+# stack); h_stop_master runs on it at teardown.
+H_TRACKED=()
+h_track() {
+	[ ${#H_TRACKED[@]} -gt 0 ] || h_on_teardown h_stop_tracked
+	H_TRACKED+=("$1")
+}
+
+h_stop_tracked() {
+	local pid
+	for pid in "${H_TRACKED[@]}"; do
+		h_stop_master "$pid"
+	done
+}
+
+# h_stop_master PID: SIGTERM to a master, wait up to 15 s, then SIGKILL it
+# and every child it still has (a detached master is not the leader of
+# its process group, so the group cannot be killed).  Sets
+# H_MASTER_EXIT_STATUS when PID is a child of this shell, "" otherwise.
+H_MASTER_EXIT_STATUS=
+h_stop_master() {
+	local pid=$1 i kids
+	H_MASTER_EXIT_STATUS=
+	stack_proc_gone "$pid" && { wait "$pid" 2>/dev/null; return 0; }
+	kids=$(h_children "$pid")
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 150; i++)); do
+		stack_proc_gone "$pid" && break
+		sleep 0.1
+	done
+	if ! stack_proc_gone "$pid"; then
+		stack_log "mdauthd $pid ignored SIGTERM for 15 s; killing it"
+		kids="$kids $(h_children "$pid")"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	H_MASTER_EXIT_STATUS=$?
+	[ "$H_MASTER_EXIT_STATUS" -ne 127 ] || H_MASTER_EXIT_STATUS=
+	for i in $kids; do
+		stack_proc_gone "$i" || kill -KILL "$i" 2>/dev/null
+	done
+	return 0
+}
+
+# h_conf NAME [LINE...]: write $H_DIR/NAME.conf: this stack's database,
+# log_level = debug, then each LINE ("key = value").
+h_conf() {
+	local name=$1
+	shift
+	{
+		printf '# written by %s\n' "$(basename "$0")"
+		printf 'database = host=%s dbname=mdauth user=mdauthd\n' "$STACK_PG_SOCKDIR"
+		printf 'log_level = debug\n'
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >"$H_DIR/$name.conf"
+}
+
+# h_start NAME [OPTIONS...]: mdauthd -c $H_DIR/NAME.conf OPTIONS in the
+# foreground, in the background of this shell and in its own session,
+# stdin /dev/null, stdout and stderr appended to $H_DIR/mdauthd-NAME.log.
+# H_PID is its pid (tracked: stopped at teardown).
+H_PID=
+h_start() {
+	local name=$1
+	shift
+	setsid "$MDAUTHD" -c "$H_DIR/$name.conf" "$@" </dev/null \
+		>>"$H_DIR/mdauthd-$name.log" 2>&1 &
+	H_PID=$!
+	h_track "$H_PID"
 }

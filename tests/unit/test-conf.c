@@ -396,6 +396,18 @@ test_bad_values(void)
 	ok(fails_at("token_ttl = 50000\n", 1,
 	    "token_ttl is longer than token_max_lifetime"),
 	    "token_ttl over the default token_max_lifetime is an error");
+	ok(fails_at("token_ttl = 60\n# x\ntouch_interval = 60\n", 3,
+	    "touch_interval must be shorter than token_ttl"),
+	    "touch_interval >= token_ttl with sliding expiry is an error at "
+	    "the later line");
+	ok(fails_at("touch_interval = 30\ntoken_ttl = 20\n", 2,
+	    "touch_interval must be shorter than token_ttl"),
+	    "a token_ttl below touch_interval is named at its own line");
+	ok(accepts("sliding_expiration = no\ntoken_ttl = 60\n"
+	    "touch_interval = 600\n"),
+	    "without sliding expiry touch_interval may exceed token_ttl");
+	ok(accepts("token_ttl = 61\ntouch_interval = 60\n"),
+	    "touch_interval just under token_ttl is accepted");
 }
 
 static void

@@ -569,5 +569,11 @@ main(void)
 	test_parse_json();
 	test_login();
 	test_free();
+	ok(login_rejects(S("{\"username\":\"a\",\"password\":\"b\","
+	    "\"device\":\"\\u001b[31mred\"}"), "control character"),
+	    "an escape character in the device label is rejected");
+	ok(login_rejects(S("{\"username\":\"a\",\"password\":\"b\","
+	    "\"device\":\"a\\nb\"}"), "control character"),
+	    "a newline in the device label is rejected");
 	return tap_done();
 }

@@ -362,5 +362,16 @@ main(void)
 	test_headers();
 	test_time();
 	free(text);
+	{
+		struct response r;
+
+		resp_init(&r);
+		ok(resp_header(&r, "X-Auth-User", "evil\r\nX-Injected: yes") == 0 &&
+		    r.nheaders == 0,
+		    "a header value with CR LF is refused (no header injection)");
+		ok(resp_header(&r, "X-Auth-User", "caf\xc3\xa9") == 1,
+		    "a UTF-8 header value is kept");
+		resp_free(&r);
+	}
 	return tap_done();
 }

@@ -172,5 +172,9 @@ main(void)
 	ok(!text_uuid_valid("5b0c3a4e-1f2d-4c5b-8a9e_0123456789ab"),
 	    "a uuid with a misplaced separator is not");
 	ok(!text_uuid_valid(""), "the empty string is not a session id");
+	ok(text_printable("caf\xc3\xa9 ok", 8), "UTF-8 and spaces are printable");
+	ok(!text_printable("a\tb", 3), "a tab is a control character");
+	ok(!text_printable("a\x7f", 2), "DEL is a control character");
+	ok(!text_printable("a\0b", 3), "NUL inside the length is a control character");
 	return tap_done();
 }

@@ -1,0 +1,254 @@
+#!/bin/bash
+# Administration in SQL (sql/002_admin.sql): the active_sessions view and
+# the functions revoke_session, revoke_user_sessions, disable_user,
+# enable_user and prune; each takes effect on the next request in every
+# worker, and leaves its trace in auth_events.
+. "$(dirname "$0")/lib.sh"
+
+# Several sessions of one user: above the default cap of 5.
+h_setup workers=2 max_sessions_per_user=10
+PW='correct horse battery staple'
+h_user_add alice "$PW"
+h_user_add bob "$PW"
+h_user_add carol "$PW"
+ALICE_ID=$(sql "SELECT id FROM mdauth.users WHERE username = 'alice'")
+BOB_ID=$(sql "SELECT id FROM mdauth.users WHERE username = 'bob'")
+
+# h_codes TOKEN...: the status of GET /validate for each token, 3 times
+# each (with 2 workers, both see the change).
+h_codes() {
+	local t i
+	for t in "$@"; do
+		for i in 1 2 3; do
+			req_bearer GET /validate "$t"
+			printf '%s ' "$STATUS"
+		done
+	done
+}
+
+# h_repeat N WORD: WORD N times, each followed by a blank (like h_codes).
+h_repeat() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		printf '%s ' "$2"
+	done
+}
+
+# h_result FUNCTION: the declared result type of an mdauth function.
+h_result() {
+	sql "SELECT pg_get_function_result(:'f'::regprocedure)" f="mdauth.$1"
+}
+
+# h_as_daemon QUERY: run QUERY as the daemon's login role.
+h_as_daemon() {
+	sql "SET ROLE mdauthd; $1" >/dev/null 2>&1
+}
+
+# h_daemon_refused QUERY: QUERY fails as the daemon's login role.
+h_daemon_refused() {
+	! h_as_daemon "$1"
+}
+
+h_login_ok alice "$PW" phone -A 'AdminTest/1.0'
+s1_token=$TOKEN
+s1=$SESSION_ID
+h_login_ok alice "$PW" laptop
+s2_token=$TOKEN
+s2=$SESSION_ID
+h_login_ok alice "$PW" expired
+s3=$SESSION_ID
+sql "UPDATE mdauth.sessions SET expires_at = now() - interval '1 second' WHERE id = :'sid'" sid="$s3"
+h_login_ok alice "$PW" 'logged out'
+s4=$SESSION_ID
+req_bearer POST /logout "$TOKEN" -H 'Content-Length: 0'
+h_login_ok alice "$PW" 'past absolute'
+s5=$SESSION_ID
+sql "UPDATE mdauth.sessions SET absolute_expires_at = now() - interval '1 second'
+	WHERE id = :'sid'" sid="$s5"
+h_login_ok bob "$PW" 'bob phone'
+b1_token=$TOKEN
+b1=$SESSION_ID
+h_login_ok carol "$PW" 'carol phone'
+c1=$SESSION_ID
+
+# --- the declared interface ------------------------------------------------
+is "$(sql "SELECT string_agg(column_name, ',' ORDER BY ordinal_position)
+	FROM information_schema.columns
+	WHERE table_schema = 'mdauth' AND table_name = 'active_sessions'")" \
+	session_id,user_id,username,device,ip,user_agent,created_at,last_used_at,expires_at \
+	"mdauth.active_sessions has the columns session_id, user_id, username, device, ip, user_agent, created_at, last_used_at, expires_at"
+is "$(h_result 'revoke_session(uuid)')" boolean "mdauth.revoke_session(uuid) returns boolean"
+is "$(h_result 'revoke_user_sessions(text)')" integer "mdauth.revoke_user_sessions(text) returns integer"
+is "$(h_result 'disable_user(text)')" boolean "mdauth.disable_user(text) returns boolean"
+is "$(h_result 'enable_user(text)')" boolean "mdauth.enable_user(text) returns boolean"
+is "$(h_result 'prune(interval)')" 'TABLE(sessions_deleted bigint, events_deleted bigint)' \
+	"mdauth.prune(interval) returns table(sessions_deleted bigint, events_deleted bigint)"
+
+# --- the view --------------------------------------------------------------
+sql "UPDATE mdauth.users SET disabled_at = now() WHERE username = 'carol'"
+view_ids=$(sql "SELECT session_id FROM mdauth.active_sessions ORDER BY session_id")
+is "$view_ids" "$(printf '%s\n' "$s1" "$s2" "$b1" | sort)" \
+	"active_sessions lists exactly the live sessions (of every user)"
+unlike "$view_ids" "$s3" "active_sessions leaves out an idle-expired session"
+unlike "$view_ids" "$s4" "active_sessions leaves out a revoked session"
+unlike "$view_ids" "$s5" "active_sessions leaves out a session past its absolute lifetime"
+unlike "$view_ids" "$c1" "active_sessions leaves out the sessions of a disabled user"
+sql "UPDATE mdauth.users SET disabled_at = NULL WHERE username = 'carol'"
+is "$(sql "SELECT user_id, username, device, ip, user_agent FROM mdauth.active_sessions
+	WHERE session_id = :'sid'" sid="$s1")" "$ALICE_ID|alice|phone|127.0.0.1|AdminTest/1.0" \
+	"a row of active_sessions has the user, device, ip and user agent"
+is "$(sql "SELECT a.created_at = s.created_at AND a.last_used_at = s.last_used_at
+	AND a.expires_at = s.expires_at
+	FROM mdauth.active_sessions a JOIN mdauth.sessions s ON s.id = a.session_id
+	WHERE a.session_id = :'sid'" sid="$s1")" t \
+	"a row of active_sessions has the session's created_at, last_used_at and expires_at"
+
+# --- revoke_session ----------------------------------------------------------
+is "$(h_codes "$s1_token")" "$(h_repeat 3 200)" "before revoke_session the token validates"
+is "$(sql "SELECT mdauth.revoke_session(:'sid')" sid="$s1")" t \
+	"revoke_session of a live session returns true"
+is "$(h_codes "$s1_token")" "$(h_repeat 3 401)" \
+	"after revoke_session its token is refused on every following request (all workers)"
+is "$(h_codes "$s2_token" "$b1_token")" "$(h_repeat 6 200)" "revoke_session leaves other sessions live"
+is "$(sql "SELECT revoked_at IS NOT NULL FROM mdauth.sessions WHERE id = :'sid'" sid="$s1")" t \
+	"revoke_session sets revoked_at"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'revoke' AND detail = 'admin'
+	AND user_id = :'uid' AND session_id = :'sid'" uid="$ALICE_ID" sid="$s1")" 1 \
+	"revoke_session writes a revoke event with detail admin, the user and the session"
+is "$(sql "SELECT mdauth.revoke_session(:'sid')" sid="$s1")" f \
+	"revoke_session of the same session again returns false"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'revoke'")" 1 \
+	"revoking an already revoked session writes no event"
+is "$(sql "SELECT mdauth.revoke_session(gen_random_uuid())")" f \
+	"revoke_session of an unknown uuid returns false"
+is "$(sql "SELECT mdauth.revoke_session(:'sid')" sid="$s3")" f \
+	"revoke_session of an expired session returns false"
+is "$(sql "SELECT mdauth.revoke_session(:'sid')" sid="$s4")" f \
+	"revoke_session of a logged-out session returns false"
+
+# --- revoke_user_sessions ----------------------------------------------------
+h_login_ok alice "$PW" a1
+a1_token=$TOKEN
+h_login_ok alice "$PW" a2
+a2_token=$TOKEN
+h_login_ok alice "$PW" a3
+a3_token=$TOKEN
+is "$(h_codes "$s2_token" "$a1_token" "$a2_token" "$a3_token")" "$(h_repeat 12 200)" \
+	"before revoke_user_sessions the user's four tokens validate"
+is "$(sql "SELECT mdauth.revoke_user_sessions('ALICE')")" 4 \
+	"revoke_user_sessions('ALICE') returns 4: the username is case-insensitive, only live sessions count"
+is "$(h_codes "$s2_token" "$a1_token" "$a2_token" "$a3_token")" "$(h_repeat 12 401)" \
+	"after revoke_user_sessions every token of the user is refused (all workers)"
+is "$(h_codes "$b1_token")" "$(h_repeat 3 200)" "revoke_user_sessions leaves other users' sessions live"
+is "$(sql "SELECT count(DISTINCT session_id) FROM mdauth.auth_events
+	WHERE event = 'revoke' AND detail = 'admin' AND user_id = :'uid'" uid="$ALICE_ID")" 5 \
+	"revoke_user_sessions writes a revoke event with detail admin for each session (1 + 4)"
+is "$(sql "SELECT mdauth.revoke_user_sessions('alice')")" 0 \
+	"revoke_user_sessions of a user with no live session returns 0"
+is "$(sql "SELECT mdauth.revoke_user_sessions('nobody')")" 0 \
+	"revoke_user_sessions of an unknown user returns 0"
+
+# --- disable_user and enable_user --------------------------------------------
+h_login_ok bob "$PW" 'bob laptop'
+b2_token=$TOKEN
+is "$(sql "SELECT mdauth.disable_user('Bob')")" t "disable_user('Bob') returns true"
+is "$(sql "SELECT disabled_at IS NOT NULL FROM mdauth.users WHERE id = :'uid'" uid="$BOB_ID")" t \
+	"disable_user sets the user's disabled_at"
+is "$(h_codes "$b1_token" "$b2_token")" "$(h_repeat 6 401)" \
+	"after disable_user the user's tokens are refused (all workers)"
+is "$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'uid' AND revoked_at IS NULL" \
+	uid="$BOB_ID")" 0 "disable_user revokes the user's sessions"
+is "$(sql "SELECT count(*) FROM mdauth.active_sessions WHERE user_id = :'uid'" uid="$BOB_ID")" 0 \
+	"a disabled user has no row in active_sessions"
+login bob "$PW"
+expect_error 401 invalid_credentials "a user disabled by disable_user cannot log in"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'user_disabled' AND user_id = :'uid'" \
+	uid="$BOB_ID")" 1 "disable_user writes a user_disabled event for the user"
+is "$(sql "SELECT mdauth.disable_user('nobody')")" f "disable_user of an unknown user returns false"
+
+is "$(sql "SELECT mdauth.enable_user('BOB')")" t "enable_user('BOB') returns true"
+is "$(sql "SELECT disabled_at IS NULL FROM mdauth.users WHERE id = :'uid'" uid="$BOB_ID")" t \
+	"enable_user clears disabled_at"
+login bob "$PW" 'bob again'
+is "$STATUS" 200 "an enabled user can log in again"
+b3_token=$TOKEN
+is "$(h_codes "$b1_token" "$b2_token")" "$(h_repeat 6 401)" \
+	"the sessions ended by disable_user stay dead after enable_user"
+is "$(sql "SELECT mdauth.enable_user('nobody')")" f "enable_user of an unknown user returns false"
+
+# --- plain SQL ---------------------------------------------------------------
+h_login_ok carol "$PW" 'carol laptop'
+c2_token=$TOKEN
+is "$(h_codes "$c2_token")" "$(h_repeat 3 200)" "a session validates before its row is deleted"
+sql "DELETE FROM mdauth.sessions WHERE id = :'sid'" sid="$SESSION_ID"
+is "$(h_codes "$c2_token")" "$(h_repeat 3 401)" \
+	"after DELETE FROM mdauth.sessions its token is refused (all workers)"
+
+# --- prune -------------------------------------------------------------------
+sql "INSERT INTO mdauth.auth_events (at, event, detail) VALUES
+	(now() - interval '100 days', 'login_failure', 'old'),
+	(now() - interval '95 days', 'login_failure', 'old'),
+	(now() - interval '40 days', 'login_failure', 'middle')"
+dead=$(sql "SELECT count(*) FROM mdauth.sessions
+	WHERE revoked_at IS NOT NULL OR expires_at <= now() OR absolute_expires_at <= now()")
+live=$(sql "SELECT string_agg(id::text, ' ' ORDER BY id) FROM mdauth.sessions
+	WHERE revoked_at IS NULL AND expires_at > now() AND absolute_expires_at > now()")
+ok "there are dead sessions to prune (so the check below checks something)" test "$dead" -ge 10
+events=$(sql "SELECT count(*) FROM mdauth.auth_events")
+is "$(sql "SELECT sessions_deleted || ' ' || events_deleted FROM mdauth.prune()")" "$dead 2" \
+	"prune() deletes every revoked or expired session and the events older than 90 days, and says how many"
+is "$(sql "SELECT count(*) FROM mdauth.sessions
+	WHERE revoked_at IS NOT NULL OR expires_at <= now() OR absolute_expires_at <= now()")" 0 \
+	"after prune no revoked or expired session is left"
+is "$(sql "SELECT string_agg(id::text, ' ' ORDER BY id) FROM mdauth.sessions")" "$live" \
+	"prune keeps every live session"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events")" $((events - 2)) \
+	"prune keeps the events younger than the retention"
+is "$(h_codes "$b3_token")" "$(h_repeat 3 200)" "a live session still validates after prune"
+is "$(sql "SELECT sessions_deleted || ' ' || events_deleted FROM mdauth.prune('30 days')")" "0 1" \
+	"prune('30 days') deletes the event older than 30 days, and nothing else is left to delete"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE at < now() - interval '30 days'")" 0 \
+	"no event older than the retention is left"
+
+# --- the daemon's role cannot administer ---------------------------------------
+ok "the daemon's role can query (control for the refusals below)" \
+	h_as_daemon "SELECT count(*) FROM mdauth.sessions"
+ok "the daemon's role cannot call prune" \
+	h_daemon_refused "SELECT * FROM mdauth.prune()"
+ok "the daemon's role cannot call revoke_user_sessions" \
+	h_daemon_refused "SELECT mdauth.revoke_user_sessions('bob')"
+ok "the daemon's role cannot call disable_user" \
+	h_daemon_refused "SELECT mdauth.disable_user('bob')"
+is "$(h_codes "$b3_token")" "$(h_repeat 3 200)" "so those attempts changed nothing"
+
+# --- events of the API carry who, which session, from where ---------------------
+login alice 'not the password 1234' phone -A 'EventTest/1.0'
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'login_failure'
+	AND user_id = :'uid' AND ip = '127.0.0.1' AND user_agent = 'EventTest/1.0'" \
+	uid="$ALICE_ID")" 1 "a failed login writes a login_failure event with the user, ip and user agent"
+h_login_ok alice "$PW" phone -A 'EventTest/1.0'
+req_bearer POST /logout "$TOKEN" -H 'Content-Length: 0' -A 'EventTest/1.0'
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'logout'
+	AND user_id = :'uid' AND session_id = :'sid' AND ip = '127.0.0.1'
+	AND user_agent = 'EventTest/1.0'" uid="$ALICE_ID" sid="$SESSION_ID")" 1 \
+	"a logout writes a logout event with the user, the session, ip and user agent"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'login_success'
+	AND user_id = :'uid' AND session_id = :'sid' AND ip = '127.0.0.1'
+	AND user_agent = 'EventTest/1.0'" uid="$ALICE_ID" sid="$SESSION_ID")" 1 \
+	"a login writes a login_success event with the user, the session, ip and user agent"
+is "$(sql "SELECT string_agg(DISTINCT event, ' ' ORDER BY event) FROM mdauth.auth_events
+	WHERE event NOT IN ('login_success', 'login_failure', 'logout', 'refresh', 'revoke',
+	'eviction', 'logout_all', 'session_limit_reached', 'user_disabled')")" "" \
+	"every auth_events row is one of the documented events"
+
+# --- secrets -------------------------------------------------------------------
+leaked=
+for t in "${H_TOKENS[@]}"; do
+	[ "$(sql "SELECT count(*) FROM mdauth.auth_events e WHERE strpos(e::text, :'part') > 0" \
+		part="${t#mda_}")" = 0 ] || leaked="$leaked $t"
+done
+is "$leaked" "" "no auth_events row contains an issued token"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events e WHERE strpos(e::text, :'p') > 0" p="$PW")" 0 \
+	"no auth_events row contains the password"
+
+done_testing
