@@ -33,6 +33,10 @@ handler_ctx_init(struct ctx *ctx, const struct conf *conf, struct db *db)
 	ctx->session.sliding = conf->sliding_expiration;
 	ctx->session.cap = conf->max_sessions_per_user;
 	ctx->session.policy = session_policy_names[conf->session_limit_policy];
+	ctx->throttle.window = conf->login_failure_window;
+	ctx->throttle.user_max = conf->login_max_failures;
+	ctx->throttle.ip_max = conf->ip_max_failures;
+	ctx->throttle.lockout = conf->login_lockout;
 }
 
 void

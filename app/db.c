@@ -7,7 +7,9 @@
  *	db_user_by_name		the user a login names
  *	db_user_free		free its hash
  *	db_user_rehash		store a hash made with the current parameters
- *	db_login_failed		record a failed login
+ *	db_login_check		is a login throttled?
+ *	db_login_failed		record a failed login, count it for throttling
+ *	db_login_succeeded	clear a name's failures
  *	db_session_create	a new session (and its login_success event)
  *	db_session_lookup	a token's session, renewed when due
  *	db_session_revoke	logout
@@ -50,7 +52,9 @@ enum db_stmt {
 	STMT_PING,
 	STMT_USER_BY_NAME,
 	STMT_USER_REHASH,
+	STMT_LOGIN_CHECK,
 	STMT_LOGIN_FAILED,
+	STMT_LOGIN_SUCCEEDED,
 	STMT_SESSION_CREATE,
 	STMT_SESSION_LOOKUP,
 	STMT_SESSION_REVOKE,
@@ -77,10 +81,15 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    "UPDATE mdauth.users SET password_hash = $3, updated_at = now() "
 	    "WHERE id = $1 AND password_hash = $2" },
 
+	/* Throttling lives in sql/004_throttle.sql. */
+	[STMT_LOGIN_CHECK] = { "login_check",
+	    "SELECT mdauth.login_check($1, $2, $3)" },
+
 	[STMT_LOGIN_FAILED] = { "login_failed",
-	    "INSERT INTO mdauth.auth_events "
-	    "(event, user_id, username, ip, user_agent, detail) "
-	    "VALUES ('login_failure', NULLIF($1::bigint, 0), $2, $3, $4, $5)" },
+	    "SELECT mdauth.login_failed($1, $2, $3, $4, $5, $6, $7, $8, $9)" },
+
+	[STMT_LOGIN_SUCCEEDED] = { "login_succeeded",
+	    "SELECT mdauth.login_succeeded($1)" },
 
 	/*
 	 * $6 idle lifetime, $7 absolute lifetime (seconds), $8 cap, $9
@@ -557,17 +566,53 @@ db_user_rehash(struct db *db, int64_t id, const char *old_hash,
 }
 
 enum db_status
-db_login_failed(struct db *db, int64_t user_id, const char *username,
-    const struct db_client *client, const char *reason)
+db_login_check(struct db *db, const char *username,
+    const struct db_client *client, long *wait)
 {
-	char idbuf[24];
-	const char *values[5] = { idbuf, username, client->ip,
-	    client->user_agent, reason };
+	const char *values[3] = { username, client->ip, client->user_agent };
+	enum db_status st;
+	PGresult *res;
+
+	*wait = 0;
+	if ((res = db_exec(db, STMT_LOGIN_CHECK, 3, values, NULL, NULL,
+	    &st)) == NULL)
+		return st;
+	if (PQntuples(res) == 1)
+		*wait = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return DB_OK;
+}
+
+enum db_status
+db_login_failed(struct db *db, int64_t user_id, const char *username,
+    const struct db_client *client, const char *reason,
+    const struct db_throttle_params *throttle)
+{
+	char idbuf[24], window[24], user_max[16], ip_max[16], lockout[24];
+	const char *values[9] = { idbuf, username, client->ip,
+	    client->user_agent, reason, window, user_max, ip_max, lockout };
 	enum db_status st;
 	PGresult *res;
 
 	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
-	if ((res = db_exec(db, STMT_LOGIN_FAILED, 5, values, NULL, NULL,
+	snprintf(window, sizeof(window), "%ld", throttle->window);
+	snprintf(user_max, sizeof(user_max), "%d", throttle->user_max);
+	snprintf(ip_max, sizeof(ip_max), "%d", throttle->ip_max);
+	snprintf(lockout, sizeof(lockout), "%ld", throttle->lockout);
+	if ((res = db_exec(db, STMT_LOGIN_FAILED, 9, values, NULL, NULL,
+	    &st)) != NULL)
+		PQclear(res);
+	return st;
+}
+
+enum db_status
+db_login_succeeded(struct db *db, const char *username)
+{
+	const char *values[1] = { username };
+	enum db_status st;
+	PGresult *res;
+
+	if ((res = db_exec(db, STMT_LOGIN_SUCCEEDED, 1, values, NULL, NULL,
 	    &st)) != NULL)
 		PQclear(res);
 	return st;

@@ -96,10 +96,32 @@ void		 db_user_free(struct db_user *user);
 enum db_status	 db_user_rehash(struct db *db, int64_t id, const char *old_hash,
 		    const char *new_hash);
 
-/* Record a failed login (user_id 0 for an unknown user). */
+/* Login throttling (login_max_failures, ...). */
+struct db_throttle_params {
+	long		 window;
+	int		 user_max;
+	int		 ip_max;
+	long		 lockout;
+};
+
+/*
+ * Is a login for this name (as typed) from this address throttled?
+ * *wait is the seconds until it may run (0: now); a throttled attempt is
+ * recorded.
+ */
+enum db_status	 db_login_check(struct db *db, const char *username,
+		    const struct db_client *client, long *wait);
+
+/*
+ * Record a failed login (user_id 0 for an unknown user) and count it
+ * against the name and the address.
+ */
 enum db_status	 db_login_failed(struct db *db, int64_t user_id,
 		    const char *username, const struct db_client *client,
-		    const char *reason);
+		    const char *reason, const struct db_throttle_params *throttle);
+
+/* A successful login clears its name's failures. */
+enum db_status	 db_login_succeeded(struct db *db, const char *username);
 
 /*
  * Create a session for a token digest under the per-user cap; fills id

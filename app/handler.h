@@ -22,6 +22,7 @@ struct ctx {
 	struct db		*db;
 	struct password_params	 password;
 	struct db_session_params session;
+	struct db_throttle_params throttle;
 };
 
 typedef void (*handler_fn)(struct ctx *ctx, const struct request *req,

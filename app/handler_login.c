@@ -11,10 +11,12 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "handler.h"
+#include "hashslots.h"
 #include "log.h"
 
 void
@@ -42,6 +44,15 @@ handler_token_reply(struct response *resp, const struct token *tok,
 	resp->secret = true;
 }
 
+/* 503 for a login that cannot hash now: the client should come back soon. */
+static void
+login_busy(struct response *resp)
+{
+	resp_error(resp, ERR_SERVICE_UNAVAILABLE,
+	    "the server is busy; try again later");
+	resp->retry_after = 1;
+}
+
 void
 handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 {
@@ -55,6 +66,8 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	enum db_status st;
 	const char *why, *hash, *reason = NULL;
 	char rehash[PASSWORD_HASH_MAX];
+	unsigned long work = password_work_count();
+	long wait;
 
 	memset(&user, 0, sizeof(user));
 	memset(&tok, 0, sizeof(tok));
@@ -64,19 +77,42 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	}
 	handler_client(req, &cbuf, &client);
 
+	/* Throttled by name as typed or by address: no lookup, no hash. */
+	st = db_login_check(ctx->db, in.username, &client, &wait);
+	if (st != DB_OK) {
+		handler_db_failure(resp, st, "login");
+		goto out;
+	}
+	if (wait > 0) {
+		log_info("login: throttled from %s for %ld s", client.ip, wait);
+		resp_error(resp, ERR_TOO_MANY_REQUESTS,
+		    "too many failed logins; try again later");
+		resp->retry_after = wait > INT32_MAX ? INT32_MAX : (int)wait;
+		goto out;
+	}
+
+	/*
+	 * The pool-wide budget, before any more database work: no free slot,
+	 * no waiting, so that a flood costs validate as little as possible.
+	 */
+	if (!hashslots_acquire()) {
+		log_info("login: every hash slot is busy; 503");
+		login_busy(resp);
+		goto out;
+	}
 	st = db_user_by_name(ctx->db, in.username, &user);
 	if (st != DB_OK && st != DB_NOT_FOUND) {
+		hashslots_release();
 		handler_db_failure(resp, st, "login");
 		goto out;
 	}
 	hash = st == DB_OK ? user.password_hash : password_dummy();
 	pw = password_verify(hash, in.password, in.password_len);
 	if (pw == PASSWORD_NOMEM) {
+		hashslots_release();
 		log_warn("login: argon2 could not allocate %" PRIu32 " KiB",
 		    ctx->password.memory_kib);
-		resp_error(resp, ERR_SERVICE_UNAVAILABLE,
-		    "the server is busy; try again later");
-		resp->retry_after = 1;
+		login_busy(resp);
 		goto out;
 	}
 	if (st == DB_NOT_FOUND)
@@ -86,11 +122,12 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	else if (user.disabled)
 		reason = "user disabled";
 	if (reason != NULL) {
+		hashslots_release();
 		log_info("login: failed for %s from %s: %s",
 		    st == DB_OK ? user.username : "an unknown user", client.ip,
 		    reason);
 		st = db_login_failed(ctx->db, user.id, in.username, &client,
-		    reason);
+		    reason, &ctx->throttle);
 		if (st == DB_UNAVAILABLE) {
 			handler_db_failure(resp, st, "login");
 			goto out;
@@ -100,6 +137,17 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 		resp->challenge = CHALLENGE_PLAIN;
 		goto out;
 	}
+	/* A hash made with older parameters is replaced now that we know the password. */
+	if (password_needs_rehash(user.password_hash, &ctx->password) &&
+	    password_hash(&ctx->password, in.password, in.password_len, rehash,
+	    sizeof(rehash)) == PASSWORD_MATCH) {
+		if (db_user_rehash(ctx->db, user.id, user.password_hash,
+		    rehash) == DB_OK)
+			log_info("login: user %" PRId64 ": password re-hashed "
+			    "with the current parameters", user.id);
+		explicit_bzero(rehash, sizeof(rehash));
+	}
+	hashslots_release();
 
 	if (!token_new(&tok)) {
 		resp_error(resp, ERR_SERVER_ERROR, "internal error");
@@ -118,19 +166,14 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 		handler_db_failure(resp, st, "login");
 		goto out;
 	}
-	/* A hash made with older parameters is replaced now that we know the password. */
-	if (password_needs_rehash(user.password_hash, &ctx->password) &&
-	    password_hash(&ctx->password, in.password, in.password_len, rehash,
-	    sizeof(rehash)) == PASSWORD_MATCH) {
-		if (db_user_rehash(ctx->db, user.id, user.password_hash,
-		    rehash) == DB_OK)
-			log_info("login: user %" PRId64 ": password re-hashed "
-			    "with the current parameters", user.id);
-		explicit_bzero(rehash, sizeof(rehash));
-	}
+	(void)db_login_succeeded(ctx->db, in.username);
 	handler_token_reply(resp, &tok, &sess);
 	handler_log_user(resp, user.id);
 out:
+	/* For the tests: every outcome that reached the hash costs the same. */
+	log_debug("login: status %d after %lu argon2id computations (%s)",
+	    resp->status, password_work_count() - work,
+	    reason != NULL ? reason : "-");
 	token_wipe(&tok);
 	db_user_free(&user);
 	request_login_free(&in);

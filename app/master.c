@@ -7,6 +7,9 @@
  *	master_reload		SIGHUP: new configuration, new generation
  *	master_signal_all	signal every worker, old generations too
  *
+ * The master also owns the password-hash budget (hashslots.c): one set
+ * per generation of workers, removed when that generation is gone.
+ *
  * The master does no request work.  It keeps its signals blocked and
  * takes them with sigtimedwait(2), so there are no handlers and no races
  * between a signal and the decision to sleep.  A worker that dies soon
@@ -23,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hashslots.h"
 #include "log.h"
 #include "master.h"
 #include "worker.h"
@@ -48,6 +52,8 @@ struct master {
 	int		 nslots;
 	pid_t		 old[MASTER_OLD_MAX];	/* previous generations, retiring */
 	int		 nold;
+	int		 slots_id;		/* hash slots of the current workers */
+	int		 old_slots_id;		/* ... of the retiring ones, or -1 */
 	sigset_t	 sigs;
 };
 
@@ -171,6 +177,13 @@ master_reload(struct master *m)
 		fresh.listen = m->conf->listen != NULL ?
 		    strdup(m->conf->listen) : NULL;
 	}
+	/* New workers get a new budget; the retiring keep theirs until they exit. */
+	if ((i = hashslots_create(conf_hash_slots(&fresh))) != -1) {
+		hashslots_destroy(m->old_slots_id);
+		m->old_slots_id = m->slots_id;
+		m->slots_id = i;
+		hashslots_use(i);
+	}
 	/* The running workers finish what they hold and exit; new ones take over. */
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].pid != 0 && m->nold < MASTER_OLD_MAX) {
@@ -209,12 +222,21 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 	sigprocmask(SIG_BLOCK, &m.sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	log_info("master: starting %d workers", m.nslots);
+	m.old_slots_id = -1;
+	if ((m.slots_id = hashslots_create(conf_hash_slots(conf))) == -1)
+		return 1;
+	hashslots_use(m.slots_id);
+	log_info("master: starting %d workers, %d password hashes at a time",
+	    m.nslots, conf_hash_slots(conf));
 	for (i = 0; i < m.nslots; i++)
 		master_spawn(&m, &m.slots[i]);
 
 	for (;;) {
 		master_reap(&m, stopping);
+		if (m.nold == 0 && m.old_slots_id != -1) {
+			hashslots_destroy(m.old_slots_id);
+			m.old_slots_id = -1;
+		}
 		now = master_clock();
 		if (stopping) {
 			if (master_live(&m) == 0)
@@ -266,6 +288,8 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 			break;		/* SIGCHLD: reaped at the top */
 		}
 	}
+	hashslots_destroy(m.slots_id);
+	hashslots_destroy(m.old_slots_id);
 	if (m.conf->listen != NULL && m.conf->listen[0] == '/' &&
 	    unlink(m.conf->listen) == -1 && errno != ENOENT)
 		log_warn("master: unlink %s: %m", m.conf->listen);

@@ -6,6 +6,7 @@
  *	password_dummy_init	the hash unknown users are checked against
  *	password_dummy		that hash
  *	password_needs_rehash	are the stored parameters the current ones?
+ *	password_work_count	argon2id computations run so far
  */
 #include "config.h"
 
@@ -21,6 +22,20 @@
 #define PASSWORD_TAG_LEN	32
 
 static char password_dummy_hash[PASSWORD_HASH_MAX];
+static unsigned long password_work;
+
+/* Did argon2 get as far as computing (rather than failing to decode)? */
+static bool
+password_worked(int rc)
+{
+	return rc == ARGON2_OK || rc == ARGON2_VERIFY_MISMATCH;
+}
+
+unsigned long
+password_work_count(void)
+{
+	return password_work;
+}
 
 static enum password_result
 password_from_argon2(int rc)
@@ -49,6 +64,7 @@ password_hash(const struct password_params *params, const char *password,
 	rc = argon2id_hash_encoded(params->iterations, params->memory_kib,
 	    params->parallelism, password, len, salt, sizeof(salt),
 	    PASSWORD_TAG_LEN, out, outlen);
+	password_work += rc == ARGON2_OK;
 	if (rc != ARGON2_OK)
 		log_error("argon2id_hash_encoded: %s", argon2_error_message(rc));
 	return password_from_argon2(rc);
@@ -61,6 +77,7 @@ password_verify(const char *encoded, const char *password, size_t len)
 	int rc;
 
 	rc = argon2id_verify(encoded, password, len);
+	password_work += password_worked(rc);
 	r = password_from_argon2(rc);
 	if (r != PASSWORD_FAILED)
 		return r;
@@ -70,10 +87,12 @@ password_verify(const char *encoded, const char *password, size_t len)
 	 */
 	log_warn("password: stored hash is not usable: %s",
 	    argon2_error_message(rc));
-	if (password_dummy_hash[0] != '\0' && encoded != password_dummy_hash &&
-	    argon2id_verify(password_dummy_hash, password, len) ==
-	    ARGON2_MEMORY_ALLOCATION_ERROR)
-		return PASSWORD_NOMEM;
+	if (password_dummy_hash[0] != '\0' && encoded != password_dummy_hash) {
+		rc = argon2id_verify(password_dummy_hash, password, len);
+		password_work += password_worked(rc);
+		if (rc == ARGON2_MEMORY_ALLOCATION_ERROR)
+			return PASSWORD_NOMEM;
+	}
 	return PASSWORD_MISMATCH;
 }
 

@@ -51,6 +51,13 @@ int	password_dummy_init(const struct password_params *params)
 	    __attribute__((warn_unused_result));
 const char *password_dummy(void);
 
+/*
+ * How many argon2id computations (hash or verify) this process has run.
+ * Lets the tests see that every login failure costs the same work without
+ * timing anything.
+ */
+unsigned long password_work_count(void);
+
 /* Was encoded made with other parameters than params (or is it not argon2id)? */
 bool	password_needs_rehash(const char *encoded,
 	    const struct password_params *params);

@@ -146,20 +146,28 @@ request_json_hex4(const char *s, size_t len, size_t i)
  * json-c's strict mode still takes single-quoted strings, NaN and
  * Infinity, raw control characters in strings, numbers such as "1." or
  * "01", and unpaired surrogate escapes (which it turns into U+FFFD, so
- * that two different inputs would name one user).  Check the tokens of RFC 8259 section 2-7 ourselves, before json-c
- * builds the tree (and checks the structure).  Returns 1 if every token is
- * valid, 0 with *why otherwise.
+ * that two different inputs would name one user).  Check the tokens of
+ * RFC 8259 sections 2-7 ourselves, before json-c builds the tree (and
+ * checks the structure).  Counts in *top_keys the
+ * member names of the outermost object, so that a duplicate member, which
+ * json-c would silently resolve to the last value, can be refused.
+ * Returns 1 if every token is valid, 0 with *why otherwise.
  */
 static int
-request_json_lex(const char *s, size_t len, const char **why)
+request_json_lex(const char *s, size_t len, size_t *top_keys, const char **why)
 {
 	static const char *const literals[] = { "true", "false", "null" };
-	size_t i = 0, n;
+	size_t i = 0, n, depth = 0, k;
 
+	*top_keys = 0;
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (strchr(" \t\r\n{}[]:,", c) != NULL && c != '\0') {
+			if (c == '{' || c == '[')
+				depth++;
+			else if ((c == '}' || c == ']') && depth > 0)
+				depth--;
 			i++;
 		} else if (c == '"') {
 			for (i++; i < len && s[i] != '"'; i++) {
@@ -178,6 +186,15 @@ request_json_lex(const char *s, size_t len, const char **why)
 
 					if (cp > 0xffff)
 						goto bad_escape;
+					/*
+					 * json-c ends member names at a NUL, so
+					 * "username\u0000x" would read as "username".
+					 */
+					if (cp == 0) {
+						*why = "request body contains a NUL "
+						    "character";
+						return 0;
+					}
 					i += 4;
 					if (cp >= 0xdc00 && cp <= 0xdfff)
 						goto bad_surrogate;
@@ -201,6 +218,12 @@ request_json_lex(const char *s, size_t len, const char **why)
 				return 0;
 			}
 			i++;
+			/* A string followed by ':' one level down is a member name. */
+			for (k = i; k < len && strchr(" \t\r\n", s[k]) != NULL &&
+			    s[k] != '\0'; k++)
+				;
+			if (depth == 1 && k < len && s[k] == ':')
+				(*top_keys)++;
 		} else if (c == '-' || isdigit(c)) {
 			/* -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)? */
 			if (c == '-')
@@ -269,7 +292,7 @@ request_parse_json(const char *body, size_t len, const char **why)
 {
 	struct json_tokener *tok;
 	json_object *obj;
-	size_t end;
+	size_t end, top_keys;
 
 	*why = "request body is not valid JSON";
 	if (len == 0) {
@@ -285,7 +308,7 @@ request_parse_json(const char *body, size_t len, const char **why)
 		*why = "request body is not valid UTF-8";
 		return NULL;
 	}
-	if (len > (size_t)INT32_MAX || !request_json_lex(body, len, why))
+	if (len > (size_t)INT32_MAX || !request_json_lex(body, len, &top_keys, why))
 		return NULL;
 	/* json-c counts the levels from 1; allow JSON_DEPTH_MAX levels. */
 	if ((tok = json_tokener_new_ex(JSON_DEPTH_MAX + 1)) == NULL)
@@ -315,6 +338,12 @@ request_parse_json(const char *body, size_t len, const char **why)
 	json_tokener_free(tok);
 	if (!json_object_is_type(obj, json_type_object)) {
 		*why = "request body is not a JSON object";
+		json_object_put(obj);
+		return NULL;
+	}
+	/* RFC 8259 section 4: names SHOULD be unique; we insist. */
+	if ((size_t)json_object_object_length(obj) != top_keys) {
+		*why = "request body has a duplicate member";
 		json_object_put(obj);
 		return NULL;
 	}

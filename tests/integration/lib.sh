@@ -19,6 +19,16 @@
 #   MDAUTH_REQUIRE_FIXTURES=1  a missing fixture (PostgreSQL, lighttpd,
 #                              curl, openssl, jq) is an error, not a skip
 #   MDAUTH_KEEP_TEST_DIR=1     keep the state directory even on success
+#   MDAUTH_VALGRIND=1          run mdauthd and mdauthctl under valgrind
+#                              memcheck ("make check-valgrind")
+#
+# Memory checks: the reports of AddressSanitizer, LeakSanitizer and
+# UndefinedBehaviorSanitizer (a build made with --enable-sanitizers) and
+# of valgrind go to files in DIR/reports/, whatever the process does with
+# its stderr (a detached daemon has none); a report there or in a
+# daemon's log fails the script with one "not ok" line per report, after
+# its last test (done_testing stops the stack first, so that what is
+# checked at exit, such as leaks, is in).
 #
 # Sections: TAP output, fixtures, stack setup and teardown, HTTP requests,
 # response inspection, database and users, daemons a test starts itself.
@@ -115,8 +125,10 @@ unlike() {
 	fi
 }
 
-# done_testing: the plan, then exit 0 only if every test passed.
+# done_testing: the memory checks, the plan, then exit 0 only if every
+# test passed.
 done_testing() {
+	h_memcheck_results
 	printf '1..%d\n' "$T_COUNT"
 	[ "$T_FAILED" -eq 0 ] || exit 1
 	exit 0
@@ -181,6 +193,7 @@ h_setup() {
 	h_need_fixtures
 	H_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mdauth-it.XXXXXX") || bail "mktemp failed"
 	trap h_teardown EXIT
+	h_memcheck_init
 	trap 'exit 130' INT
 	trap 'exit 143' TERM HUP
 	STACK_PG_FSYNC=off
@@ -223,7 +236,8 @@ h_teardown() {
 		[ "${MDAUTH_KEEP_TEST_DIR:-0}" = 1 ]; then
 		# mdauthd-*.log: daemons a test started itself (h_start).
 		for f in mdauthd.log $(cd "$H_DIR" && ls mdauthd-*.log 2>/dev/null) \
-			lighttpd-error.log postgresql.log migrate.log; do
+			lighttpd-error.log postgresql.log migrate.log \
+			$(cd "$H_DIR" && ls reports/* 2>/dev/null); do
 			[ -s "$H_DIR/$f" ] || continue
 			printf '==== tail of %s\n' "$H_DIR/$f" >&2
 			tail -n 30 "$H_DIR/$f" >&2
@@ -233,6 +247,92 @@ h_teardown() {
 		rm -rf "$H_DIR"
 	fi
 	exit "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# Memory checks: sanitizers and valgrind
+
+# h_memcheck_init: called once DIR exists.  Sanitizer reports go to
+# DIR/reports/sanitizer.PID (log_path; a log_path already in the
+# environment wins).  gcc's runtime writes UBSan's reports to stderr
+# whatever log_path says: those are found in the daemons' logs, not in
+# the stderr of a detached daemon or of mdauthctl, which is why CI builds
+# with clang.  With MDAUTH_VALGRIND=1, MDAUTHD and MDAUTHCTL become
+# wrappers that run the binaries under valgrind, reports in
+# DIR/reports/valgrind.PID.  The directory is writable by all (mode 1777)
+# because a daemon that drops privileges writes its reports as `user`.
+h_memcheck_init() {
+	mkdir -p "$H_DIR/reports" && chmod 1777 "$H_DIR/reports" ||
+		bail "cannot make $H_DIR/reports"
+	case ${ASAN_OPTIONS:-} in
+	*log_path=*) ;;
+	*) ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$H_DIR/reports/sanitizer" ;;
+	esac
+	case ${UBSAN_OPTIONS:-} in
+	*log_path=*) ;;
+	*) UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$H_DIR/reports/sanitizer" ;;
+	esac
+	export ASAN_OPTIONS UBSAN_OPTIONS
+	[ "${MDAUTH_VALGRIND:-0}" = 1 ] || return 0
+	command -v valgrind >/dev/null 2>&1 || skip_all "valgrind not installed"
+	h_valgrind_wrapper mdauthd "$top_builddir/mdauthd"
+	MDAUTHD=$H_DIR/valgrind-mdauthd
+	h_valgrind_wrapper mdauthctl "$top_builddir/mdauthctl"
+	MDAUTHCTL=$H_DIR/valgrind-mdauthctl
+}
+
+# h_valgrind_wrapper NAME BINARY: write DIR/valgrind-NAME, which execs
+# BINARY under memcheck (same pid, same arguments).  Errors and leaks
+# (definitely or possibly lost, in any process, workers included: valgrind
+# checks at _exit too) are written to DIR/reports/valgrind.PID; -q leaves
+# those files empty when there is nothing to report.  Suppressions, if
+# any, are in tests/valgrind.supp, each with the reason for it.
+h_valgrind_wrapper() {
+	{
+		printf '#!/bin/bash\n'
+		printf 'exec valgrind -q --tool=memcheck --trace-children=yes'
+		printf ' --leak-check=full --show-leak-kinds=definite,possible'
+		printf ' --errors-for-leak-kinds=definite,possible'
+		printf ' --error-exitcode=97 --num-callers=30 --vgdb=no'
+		[ ! -f "$top_srcdir/tests/valgrind.supp" ] ||
+			printf ' --suppressions=%q' "$top_srcdir/tests/valgrind.supp"
+		printf ' --log-file=%q' "$H_DIR/reports/valgrind.%p"
+		printf ' %q "$@"\n' "$2"
+	} >"$H_DIR/valgrind-$1" && chmod 755 "$H_DIR/valgrind-$1" ||
+		bail "cannot write $H_DIR/valgrind-$1"
+}
+
+# h_memcheck_results: stop the stack and the daemons the test started
+# (what is checked at exit must be written), then one "not ok" per report
+# file and per daemon log that holds a sanitizer or valgrind report.
+# Silent when there is nothing to report, so that the number of tests is
+# the same in every build.
+h_memcheck_results() {
+	local f n=0
+	[ -n "$H_DIR" ] || return 0
+	[ -z "$H_ON_TEARDOWN" ] || eval "$H_ON_TEARDOWN"
+	H_ON_TEARDOWN=
+	stack_stop_all
+	local re='ERROR: [A-Za-z]*Sanitizer|runtime error:'
+	for f in "$H_DIR"/reports/* "$H_DIR"/mdauthd*.log; do
+		[ -s "$f" ] || continue
+		case $f in
+		*/reports/valgrind.*) ;;	# -q: whatever it wrote is a finding
+		*/reports/*)
+			# A warning that is not a report (an allocation refused
+			# under allocator_may_return_null=1) is shown, not failed.
+			if ! grep -qE "$re" "$f"; then
+				diag "$(basename "$f"), not an error report:" "$(head -n 5 "$f")"
+				continue
+			fi
+			;;
+		*) grep -qE "$re" "$f" || continue ;;
+		esac
+		n=$((n + 1))
+		fail "no memory error or leak reported in $(basename "$f")" \
+			"$(grep -E -A 40 "$re|^==[0-9]+== [A-Z]" "$f" | head -n 40)"
+	done
+	[ "$n" -eq 0 ] || diag "memory reports kept in $H_DIR"
 }
 
 # ---------------------------------------------------------------------------
@@ -512,6 +612,7 @@ h_setup_db() {
 	h_need_fixtures
 	H_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mdauth-it.XXXXXX") || bail "mktemp failed"
 	trap h_teardown EXIT
+	h_memcheck_init
 	trap 'exit 130' INT
 	trap 'exit 143' TERM HUP
 	STACK_PG_FSYNC=off
@@ -646,4 +747,22 @@ h_start() {
 		>>"$H_DIR/mdauthd-$name.log" 2>&1 &
 	H_PID=$!
 	h_track "$H_PID"
+}
+
+# ---------------------------------------------------------------------------
+# The daemon's account of a login (log_level = debug): with it, a test
+# counts the password hashes each outcome costs instead of timing them.
+
+# h_log_mark: remember where mdauthd.log ends now; h_login_work reads on
+# from there.
+H_LOG_MARK=0
+h_log_mark() {
+	H_LOG_MARK=$(stat -c %s "$H_DIR/mdauthd.log" 2>/dev/null) || H_LOG_MARK=0
+}
+
+# h_login_work: for each "login: status S after N argon2id computations"
+# line mdauthd logged since h_log_mark, a line "S N".
+h_login_work() {
+	tail -c +$((H_LOG_MARK + 1)) "$H_DIR/mdauthd.log" 2>/dev/null |
+		sed -n 's/.*: debug: login: status \([0-9]*\) after \([0-9]*\) argon2id computations.*/\1 \2/p'
 }

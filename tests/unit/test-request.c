@@ -429,10 +429,16 @@ test_login(void)
 	if (rc == 1)
 		request_login_free(&in);
 
-	rc = request_parse_login(S("{\"username\":\"first\",\"password\":\"b\","
-	    "\"username\":\"last\"}"), &in, &why);
-	ok(rc == 1 && strcmp(in.username, "last") == 0,
-	    "a duplicate key takes its last value (json-c behaviour)");
+	ok(login_rejects(S("{\"username\":\"first\",\"password\":\"b\","
+	    "\"username\":\"last\"}"), "duplicate member"),
+	    "a duplicate member is rejected, not resolved to one value");
+	ok(login_rejects(S("{\"username\":\"a\",\"password\":\"b\","
+	    "\"u\\u0073ername\":\"c\"}"), "duplicate member"),
+	    "a duplicate member spelt with an escape is rejected too");
+	rc = request_parse_login(S("{\"username\":\"a\",\"password\":\"b\","
+	    "\"device\":\"x\",\"meta\":{\"username\":1,\"k\":[\"username\"]}}"),
+	    &in, &why);
+	ok(rc == 1, "the same name in a nested object is not a duplicate");
 	if (rc == 1)
 		request_login_free(&in);
 
@@ -487,11 +493,18 @@ test_login(void)
 	    "\"device\":\"\"}"), "\"device\" is empty"),
 	    "an empty device is rejected naming the field");
 	ok(login_rejects(S("{\"username\":\"a\\u0000b\",\"password\":\"b\"}"),
-	    "\"username\" contains a NUL"),
+	    "contains a NUL character"),
 	    "a username with an escaped NUL (\\u0000) is rejected");
 	ok(login_rejects(S("{\"username\":\"a\",\"password\":\"\\u0000b\"}"),
-	    "\"password\" contains a NUL"),
+	    "contains a NUL character"),
 	    "a password with an escaped NUL (\\u0000) is rejected");
+	ok(login_rejects(S("{\"username\\u0000x\":\"a\",\"password\":\"b\"}"),
+	    "contains a NUL character"),
+	    "a member name with an escaped NUL is rejected (it would read "
+	    "as \"username\")");
+	ok(login_rejects(S("{\"username\":\"a\",\"password\":\"b\","
+	    "\"extra\":\"x\\u0000\"}"), "contains a NUL character"),
+	    "an escaped NUL in an ignored member is rejected too");
 	ok(login_rejects(S("{\"username\":\"\xff\",\"password\":\"b\"}"),
 	    "UTF-8"),
 	    "a raw 0xff byte in the username is rejected as bad UTF-8");
