@@ -122,6 +122,9 @@ conf_defaults(struct conf *conf)
 	conf->log_level = LOG_LEVEL_INFO;
 }
 
+static void conf_error(char *, size_t, const char *, unsigned, const char *,
+    ...) __attribute__((format(printf, 5, 6)));
+
 static void
 conf_error(char *err, size_t errlen, const char *name, unsigned line,
     const char *fmt, ...)

@@ -68,31 +68,32 @@ main(int argc, char *argv[])
 
 	log_init("mdauthd", LOG_LEVEL_INFO, false);
 	conf_defaults(&conf);
+	rc = 1;
 	if (!conf_load(&conf, path, err, sizeof(err))) {
 		fprintf(stderr, "mdauthd: %s\n", err);
-		return 1;
+		goto out;
 	}
 	if (test) {
 		printf("mdauthd: %s: configuration ok\n", path);
-		conf_free(&conf);
-		return 0;
+		rc = 0;
+		goto out;
 	}
 	log_set_level(conf.log_level);
 
 	/* SIGHUP reads the file again, after -d has changed to "/". */
 	if ((abspath = realpath(path, NULL)) == NULL) {
 		fprintf(stderr, "mdauthd: %s: %s\n", path, strerror(errno));
-		return 1;
+		goto out;
 	}
 	if ((fd = daemon_listen(&conf)) == -1 || !daemon_chown_socket(&conf))
-		return 1;
+		goto out;
 	if (detach) {
 		if ((ready = daemon_detach(fd)) == -1)
-			return 1;
+			goto out;
 		log_init("mdauthd", conf.log_level, true);
 	}
 	if (!daemon_write_pid(conf.pid_file) || !daemon_drop_privileges(&conf))
-		return 1;
+		goto out;
 	log_info("mdauthd %s: serving on %s", PACKAGE_VERSION,
 	    conf.listen != NULL ? conf.listen : "fd 0");
 	daemon_ready(ready);
@@ -100,6 +101,7 @@ main(int argc, char *argv[])
 	if (conf.pid_file != NULL && unlink(conf.pid_file) == -1)
 		log_warn("unlink %s: %m (its directory must be writable by "
 		    "the user mdauthd runs as)", conf.pid_file);
+out:
 	conf_free(&conf);
 	free(abspath);
 	return rc;

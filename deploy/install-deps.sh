@@ -1,6 +1,14 @@
 #!/bin/sh
 # install-deps.sh -- the Debian 12 packages mdauth needs to build, test and
 # run its demo.  Run as root; does nothing that is already done.
+#
+#   sh deploy/install-deps.sh              build, test, demo
+#   sh deploy/install-deps.sh --analysis   also the sanitizer, fuzzing and
+#                                          valgrind tools (tests/run.sh)
+#
+# --analysis adds clang and libclang-rt-14-dev (clang's sanitizer runtimes
+# and libFuzzer), llvm for llvm-symbolizer (file and line in their stack
+# traces) and valgrind ("make check-valgrind").
 set -eu
 
 PACKAGES="
@@ -12,6 +20,11 @@ PACKAGES="
     curl openssl ca-certificates jq
     procps iproute2
 "
+case ${1:-} in
+--analysis) PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm valgrind" ;;
+"") ;;
+*) echo "usage: install-deps.sh [--analysis]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do
