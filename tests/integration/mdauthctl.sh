@@ -88,6 +88,31 @@ isnt "$RC" 0 "user passwd refuses a short password"
 login alice 'a brand new password'
 is "$STATUS" 200 "a refused user passwd leaves the password as it was"
 
+# --- the prompt on a terminal: no echo, asked twice -------------------------
+# script(1) gives mdauthctl a pseudo-terminal; the lines are fed slowly so
+# that each arrives while its prompt waits with echo off.
+tty_ctl() {
+	{ sleep 1; printf '%s\n' "$1"; sleep 1; printf '%s\n' "$2"; sleep 1; } |
+		script -qec "$(printf '%q ' "$MDAUTHCTL" -c "$STACK_MDAUTHD_CONF" \
+			-D "$(stack_admin_conninfo)" user passwd alice)" /dev/null \
+		>"$H_DIR/tty.out" 2>&1
+	RC=$?
+	OUT=$(tr -d '\r' <"$H_DIR/tty.out")
+}
+H_PASSWORDS+=('typed at the prompt 1' 'typed at the prompt 2')
+tty_ctl 'typed at the prompt 1' 'typed at the prompt 1'
+is "$RC" 0 "user passwd at a terminal prompt exits 0"
+like "$OUT" 'Password: ' "the terminal is asked for the password"
+like "$OUT" 'Retype password: ' "the terminal is asked for it a second time"
+unlike "$OUT" 'typed at the prompt' "the password typed at the prompt is not echoed"
+login alice 'typed at the prompt 1'
+is "$STATUS" 200 "the password set at the prompt logs in"
+tty_ctl 'typed at the prompt 2' 'typed at the prompt 3'
+isnt "$RC" 0 "two different passwords at the prompt are refused"
+like "$OUT" 'do not match' "the refusal says the passwords do not match"
+login alice 'typed at the prompt 1'
+is "$STATUS" 200 "a refused prompt leaves the password as it was"
+
 # --- hash-password ---------------------------------------------------------
 phc_re='^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{11,}\$[A-Za-z0-9+/]{16,}$'
 h_run "$MDAUTHCTL" -c "$STACK_MDAUTHD_CONF" hash-password --password-stdin <<<'hashed password 1'
