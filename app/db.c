@@ -19,11 +19,11 @@
  *	db_session_revoke_id	revoke one of a user's sessions
  *	db_session_revoke_all	logout everywhere
  *
- * Every statement is prepared once per connection and run with
- * PQexecPrepared, so values never become SQL text.  A connection that
- * breaks (PostgreSQL restarted, network gone) is reconnected and the
- * statement retried once; while PostgreSQL stays unreachable, attempts are
- * made at most once a second and requests get DB_UNAVAILABLE at once.
+ * Every statement is prepared once per connection and run as a prepared
+ * statement, so values never become SQL text.  A connection that breaks
+ * (PostgreSQL restarted, network gone) is reconnected and the statement
+ * retried once; while PostgreSQL is unreachable, requests get
+ * DB_UNAVAILABLE (see DB_RETRY_INTERVAL for how often we try again).
  * Statements are sent without blocking and waited for with poll(2) up to
  * db_timeout: a server that hangs (stopped, or a network that drops
  * packets) costs a request db_timeout at most, never a hung worker.
@@ -214,8 +214,16 @@ struct db {
 	double		 next_attempt;	/* monotonic seconds */
 };
 
-/* At most one connection attempt per this many seconds while down. */
-#define DB_RETRY_INTERVAL 1.0
+/*
+ * After a failure that cost time (a connect or statement that ran into
+ * db_timeout), the next attempt waits this long, so that requests during
+ * such an outage get 503 at once instead of each waiting db_timeout.  A
+ * failure that cost nothing (connection refused: PostgreSQL is down) is
+ * retried on the very next request, so that every worker is back as soon
+ * as PostgreSQL is.
+ */
+#define DB_RETRY_INTERVAL	1.0
+#define DB_SLOW_FAILURE		0.5	/* seconds */
 
 static double
 db_clock(void)
@@ -448,7 +456,9 @@ db_exec(struct db *db, enum db_stmt stmt, int n, const char *const *values,
 			if (now < db->next_attempt)
 				break;
 			if (!db_connect(db)) {
-				db->next_attempt = now + DB_RETRY_INTERVAL;
+				if (db_clock() - now > DB_SLOW_FAILURE)
+					db->next_attempt = db_clock() +
+					    DB_RETRY_INTERVAL;
 				break;
 			}
 			fresh = true;

@@ -5,6 +5,7 @@
 #   sh deploy/install-deps.sh              build, test, demo
 #   sh deploy/install-deps.sh --analysis   also the sanitizer, fuzzing and
 #                                          valgrind tools (tests/run.sh)
+#   sh deploy/install-deps.sh --bench      also the load generator wrk (bench/)
 #
 # --analysis adds clang and libclang-rt-14-dev (clang's sanitizer runtimes
 # and libFuzzer), llvm for llvm-symbolizer (file and line in their stack
@@ -20,11 +21,13 @@ PACKAGES="
     curl openssl ca-certificates jq
     procps iproute2
 "
-case ${1:-} in
---analysis) PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm valgrind" ;;
-"") ;;
-*) echo "usage: install-deps.sh [--analysis]" >&2; exit 2 ;;
-esac
+for option in "$@"; do
+    case $option in
+    --analysis) PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm valgrind" ;;
+    --bench) PACKAGES="$PACKAGES wrk" ;;
+    *) echo "usage: install-deps.sh [--analysis] [--bench]" >&2; exit 2 ;;
+    esac
+done
 
 missing=""
 for p in $PACKAGES; do

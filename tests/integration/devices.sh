@@ -68,14 +68,6 @@ h_codes() {
 	done
 }
 
-# h_repeat N WORD: WORD N times, each followed by a blank (like h_codes).
-h_repeat() {
-	local i
-	for ((i = 0; i < $1; i++)); do
-		printf '%s ' "$2"
-	done
-}
-
 # h_run [ARGS...]: run a command, keeping its status in RC and its output
 # in OUT (its errors in $H_DIR/run.err).
 h_run() {
@@ -108,7 +100,7 @@ is "$(jq -r '[.sessions[].ip] | unique | join(",")' <<<"$BODY")" 127.0.0.1 \
 # --- revoke one --------------------------------------------------------------
 req_bearer DELETE "/sessions/${SID[ipad]}" "${TOK[phone]}" -A "${AGENT[phone]}"
 is "$STATUS" 200 "the phone revokes the iPad"
-is "$(h_codes ipad)" "$(h_repeat 2 401)" "the iPad's token is refused from then on"
+is "$(h_codes ipad)" "$(repeat_words 2 401)" "the iPad's token is refused from then on"
 h_list phone
 is "$(h_listed_labels)" "$(h_labels phone laptop desktop watch)" "the iPad is gone from the list"
 
@@ -121,7 +113,7 @@ TOK[laptop]=$(json token)
 H_TOKENS+=("${TOK[laptop]}")
 req_bearer GET /validate "$old_laptop"
 expect_error 401 invalid_token "the laptop's old token is refused at once"
-is "$(h_codes laptop)" "$(h_repeat 2 200)" "the laptop's new token validates"
+is "$(h_codes laptop)" "$(repeat_words 2 200)" "the laptop's new token validates"
 h_list laptop
 is "$(h_listed_labels)" "$(h_labels phone laptop desktop watch)" \
 	"the laptop, listing with its new token, sees the same four devices"
@@ -132,13 +124,13 @@ is "$(jq -r '[.sessions[] | select(.current) | .session_id] | join(",")' <<<"$BO
 req_json POST /logout-all '{"keep_current": true}' \
 	-H "Authorization: Bearer ${TOK[phone]}" -A "${AGENT[phone]}"
 is "$BODY" '{"revoked":3}' "the phone logs out the other devices: {\"revoked\":3}"
-is "$(h_codes phone laptop desktop watch)" "200 200 $(h_repeat 6 401)" \
+is "$(h_codes phone laptop desktop watch)" "200 200 $(repeat_words 6 401)" \
 	"the phone stays logged in, the laptop, desktop and watch do not"
 h_list phone
 is "$(h_listed_labels)" "$(h_labels phone)" "the list shows the phone alone"
 req_bearer POST /logout-all "${TOK[phone]}" -H 'Content-Length: 0' -A "${AGENT[phone]}"
 is "$BODY" '{"revoked":1}' "then the phone logs out everywhere: {\"revoked\":1}"
-is "$(h_codes "${DEVICES[@]}")" "$(h_repeat 10 401)" "no device's token works any more"
+is "$(h_codes "${DEVICES[@]}")" "$(repeat_words 10 401)" "no device's token works any more"
 
 # --- the audit trail ---------------------------------------------------------
 is "$(sql "SELECT string_agg(event, ' ' ORDER BY id) FROM mdauth.auth_events
@@ -167,14 +159,14 @@ is "$(sql "SELECT user_agent FROM mdauth.active_sessions WHERE session_id = :'si
 
 is "$(sql "SELECT mdauth.revoke_session(:'sid')" sid="${SID[ipad]}")" t \
 	"the operator revokes the iPad with revoke_session"
-is "$(h_codes ipad)" "$(h_repeat 2 401)" "the iPad's token is refused from the next request on"
+is "$(h_codes ipad)" "$(repeat_words 2 401)" "the iPad's token is refused from the next request on"
 h_list phone
 is "$(h_listed_labels)" "$(h_labels phone laptop desktop watch)" \
 	"the user's own list no longer shows the iPad"
 
 is "$(sql "SELECT mdauth.revoke_user_sessions('alice')")" 4 \
 	"the operator logs the user out everywhere with revoke_user_sessions: 4"
-is "$(h_codes "${DEVICES[@]}")" "$(h_repeat 10 401)" "no device's token works any more"
+is "$(h_codes "${DEVICES[@]}")" "$(repeat_words 10 401)" "no device's token works any more"
 is "$(sql "SELECT count(*) FROM mdauth.active_sessions WHERE username = 'alice'")" 0 \
 	"active_sessions shows no session of the user"
 is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'revoke' AND detail = 'admin'")" 5 \
@@ -195,7 +187,7 @@ is "$missing" "" "each listed session shows its device"
 
 h_run h_ctl session revoke "${SID[ipad]}"
 is "$OUT" "revoked session ${SID[ipad]}" "the operator revokes the iPad with mdauthctl session revoke"
-is "$(h_codes ipad)" "$(h_repeat 2 401)" "the iPad's token is refused from the next request on"
+is "$(h_codes ipad)" "$(repeat_words 2 401)" "the iPad's token is refused from the next request on"
 h_list phone
 is "$(h_listed_labels)" "$(h_labels phone laptop desktop watch)" \
 	"the user's own list no longer shows the iPad"
@@ -205,7 +197,7 @@ is "$(tail -n +2 <<<"$OUT" | grep -c .)" 4 "mdauthctl now lists four sessions"
 h_run h_ctl session revoke --user alice
 is "$OUT" "revoked 4 sessions of alice" \
 	"the operator logs the user out everywhere with mdauthctl session revoke --user"
-is "$(h_codes "${DEVICES[@]}")" "$(h_repeat 10 401)" "no device's token works any more"
+is "$(h_codes "${DEVICES[@]}")" "$(repeat_words 10 401)" "no device's token works any more"
 h_run h_ctl session list --user alice
 is "$(tail -n +2 <<<"$OUT" | grep -c .)" 0 "mdauthctl lists no session of the user"
 

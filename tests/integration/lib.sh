@@ -766,3 +766,25 @@ h_login_work() {
 	tail -c +$((H_LOG_MARK + 1)) "$H_DIR/mdauthd.log" 2>/dev/null |
 		sed -n 's/.*: debug: login: status \([0-9]*\) after \([0-9]*\) argon2id computations.*/\1 \2/p'
 }
+
+# validate_codes N TOKEN...: the status of GET /validate for each token, N
+# times each (N > 1 so that every worker is asked), space-separated.
+validate_codes() {
+	local n=$1 t i
+	shift
+	for t in "$@"; do
+		for ((i = 0; i < n; i++)); do
+			req_bearer GET /validate "$t"
+			printf '%s ' "$STATUS"
+		done
+	done
+}
+
+# repeat_words N WORD: WORD N times, each followed by a blank (to compare
+# with validate_codes).
+repeat_words() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		printf '%s ' "$2"
+	done
+}

@@ -31,15 +31,6 @@ h_live() {
 		AND s.expires_at > now() AND s.absolute_expires_at > now()" u="$1"
 }
 
-# h_codes TOKEN...: the status of GET /validate for each token, space-separated.
-h_codes() {
-	local t
-	for t in "$@"; do
-		req_bearer GET /validate "$t"
-		printf '%s ' "$STATUS"
-	done
-}
-
 # h_events EVENT: how many auth_events rows EVENT has.
 h_events() {
 	sql "SELECT count(*) FROM mdauth.auth_events WHERE event = :'e'" e="$1"
@@ -79,7 +70,7 @@ ok "logout-all answers Content-Type application/json" is_json_content_type
 is "$(header Cache-Control)" no-store "logout-all answers Cache-Control: no-store"
 req_bearer GET /validate "$phone_token"
 is "$STATUS" 200 "with keep_current the caller's token still validates"
-is "$(h_codes "$laptop_token" "$tablet_token" "$watch_token")" "401 401 401 " \
+is "$(validate_codes 1 "$laptop_token" "$tablet_token" "$watch_token")" "401 401 401 " \
 	"with keep_current every other session's token is refused"
 is "$(h_live alice)" 1 "with keep_current the user has one live session left"
 req_bearer GET /validate "$bob_token"
@@ -114,12 +105,12 @@ h_logout_all "$phone_token"
 is "$STATUS" 200 "logout-all without a body answers 200"
 ok "logout-all without a body answers {\"revoked\": 3}, the current session included" \
 	jq -e '. == {"revoked": 3}' <<<"$BODY"
-is "$(h_codes "$phone_token" "$laptop_token" "$tablet_token")" "401 401 401 " \
+is "$(validate_codes 1 "$phone_token" "$laptop_token" "$tablet_token")" "401 401 401 " \
 	"without keep_current every token of the user is refused, the caller's too"
 is "$(h_live alice)" 0 "the user has no live session left"
 req_bearer GET /validate "$bob_token"
 is "$STATUS" 200 "another user's session is still untouched"
-codes=$(h_codes "$phone_token" "$phone_token" "$phone_token" "$phone_token")
+codes=$(validate_codes 1 "$phone_token" "$phone_token" "$phone_token" "$phone_token")
 is "$codes" "401 401 401 401 " "the caller's token is refused on every later request (all workers)"
 
 h_login_ok alice "$PW" a
@@ -129,7 +120,7 @@ b_token=$TOKEN
 h_logout_all "$a_token" '{"keep_current": false}'
 ok "keep_current false answers {\"revoked\": 2}, the current session included" \
 	jq -e '. == {"revoked": 2}' <<<"$BODY"
-is "$(h_codes "$a_token" "$b_token")" "401 401 " "keep_current false revokes the caller's session too"
+is "$(validate_codes 1 "$a_token" "$b_token")" "401 401 " "keep_current false revokes the caller's session too"
 
 h_login_ok alice "$PW" a
 a_token=$TOKEN
@@ -175,7 +166,7 @@ req POST /logout-all -H "Authorization: Bearer $phone_token" \
 	-H 'Content-Type:' --data-binary '{"keep_current": true}'
 expect_error 415 unsupported_media_type "a body without Content-Type answers 415 unsupported_media_type"
 
-is "$(h_codes "$phone_token" "$laptop_token")" "200 200 " \
+is "$(validate_codes 1 "$phone_token" "$laptop_token")" "200 200 " \
 	"after the refused requests both of the user's sessions still validate"
 is "$(h_events logout_all)" "$events_before" "refused requests write no logout_all event"
 
@@ -191,7 +182,7 @@ h_logout_all "$(h_random_token)"
 expect_error 401 invalid_token "logout-all with an unknown token answers 401 invalid_token"
 req POST /logout-all -H 'Content-Length: 0' -H 'Authorization: Bearer mda_abc$def'
 expect_error 400 invalid_request "logout-all with malformed credentials answers 400 invalid_request"
-is "$(h_codes "$phone_token" "$laptop_token" "$bob_token")" "200 200 200 " \
+is "$(validate_codes 1 "$phone_token" "$laptop_token" "$bob_token")" "200 200 200 " \
 	"none of these revoked anything"
 
 # --- on every response -----------------------------------------------------

@@ -49,26 +49,6 @@ h_body_lines() {
 	tail -n +2 <<<"$OUT" | grep -c .
 }
 
-# h_codes TOKEN...: the status of GET /validate for each token, 3 times
-# each (with 2 workers, both see the change).
-h_codes() {
-	local t i
-	for t in "$@"; do
-		for i in 1 2 3; do
-			req_bearer GET /validate "$t"
-			printf '%s ' "$STATUS"
-		done
-	done
-}
-
-# h_repeat N WORD: WORD N times, each followed by a blank (like h_codes).
-h_repeat() {
-	local i
-	for ((i = 0; i < $1; i++)); do
-		printf '%s ' "$2"
-	done
-}
-
 h_login_ok alice "$PW" phone
 a1_token=$TOKEN
 a1=$SESSION_ID
@@ -133,13 +113,13 @@ is "$RC" 1 "session list --user of an unknown user exits 1"
 like "$ERR" 'no such user: nosuchuser' "session list --user of an unknown user says no such user: NAME"
 
 # --- session revoke ID ---------------------------------------------------------
-is "$(h_codes "$a1_token")" "$(h_repeat 3 200)" "the session to revoke validates before"
+is "$(validate_codes 3 "$a1_token")" "$(repeat_words 3 200)" "the session to revoke validates before"
 h_run h_ctl session revoke "$a1"
 is "$RC" 0 "session revoke ID exits 0"
 is "$OUT" "revoked session $a1" "session revoke ID prints revoked session ID"
-is "$(h_codes "$a1_token")" "$(h_repeat 3 401)" \
+is "$(validate_codes 3 "$a1_token")" "$(repeat_words 3 401)" \
 	"after session revoke its token is refused on every following request (all workers)"
-is "$(h_codes "$a2_token" "$b1_token")" "$(h_repeat 6 200)" "session revoke leaves other sessions live"
+is "$(validate_codes 3 "$a2_token" "$b1_token")" "$(repeat_words 6 200)" "session revoke leaves other sessions live"
 is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'revoke' AND detail = 'admin'
 	AND user_id = :'uid' AND session_id = :'sid'" uid="$ALICE_ID" sid="$a1")" 1 \
 	"session revoke writes a revoke event with detail admin"
@@ -160,7 +140,7 @@ like "$ERR" 'not a session id: abc' "it says not a session id: X"
 h_run h_ctl session revoke "${a2}0"
 is "$RC" 1 "session revoke of a uuid with a character too many exits 1"
 like "$ERR" "not a session id: ${a2}0" "it says not a session id: X"
-is "$(h_codes "$a2_token")" "$(h_repeat 3 200)" "the failed revokes ended nothing"
+is "$(validate_codes 3 "$a2_token")" "$(repeat_words 3 200)" "the failed revokes ended nothing"
 
 # --- session revoke --user -----------------------------------------------------
 h_login_ok alice "$PW" tablet
@@ -170,9 +150,9 @@ a6_token=$TOKEN
 h_run h_ctl session revoke --user alice
 is "$RC" 0 "session revoke --user exits 0"
 is "$OUT" "revoked 3 sessions of alice" "session revoke --user prints revoked N sessions of NAME (3 live)"
-is "$(h_codes "$a2_token" "$a5_token" "$a6_token")" "$(h_repeat 9 401)" \
+is "$(validate_codes 3 "$a2_token" "$a5_token" "$a6_token")" "$(repeat_words 9 401)" \
 	"after session revoke --user every token of the user is refused (all workers)"
-is "$(h_codes "$b1_token")" "$(h_repeat 3 200)" "session revoke --user leaves other users' sessions live"
+is "$(validate_codes 3 "$b1_token")" "$(repeat_words 3 200)" "session revoke --user leaves other users' sessions live"
 is "$(sql "SELECT count(DISTINCT session_id) FROM mdauth.auth_events
 	WHERE event = 'revoke' AND detail = 'admin' AND user_id = :'uid'" uid="$ALICE_ID")" 4 \
 	"session revoke --user writes a revoke event with detail admin per session (1 + 3)"
@@ -189,7 +169,7 @@ is "$RC" 0 "user disable exits 0"
 is "$OUT" "disabled user bob" "user disable prints disabled user NAME"
 is "$(sql "SELECT disabled_at IS NOT NULL FROM mdauth.users WHERE username = 'bob'")" t \
 	"user disable sets disabled_at"
-is "$(h_codes "$b1_token")" "$(h_repeat 3 401)" "after user disable the user's token is refused (all workers)"
+is "$(validate_codes 3 "$b1_token")" "$(repeat_words 3 401)" "after user disable the user's token is refused (all workers)"
 login bob "$PW"
 expect_error 401 invalid_credentials "a disabled user cannot log in"
 is "$(sql "SELECT count(*) FROM mdauth.auth_events e JOIN mdauth.users u ON u.id = e.user_id
@@ -206,7 +186,7 @@ is "$RC" 0 "user enable exits 0"
 is "$OUT" "enabled user bob" "user enable prints enabled user NAME"
 login bob "$PW"
 is "$STATUS" 200 "an enabled user can log in again"
-is "$(h_codes "$b1_token")" "$(h_repeat 3 401)" "the session ended by user disable stays dead"
+is "$(validate_codes 3 "$b1_token")" "$(repeat_words 3 401)" "the session ended by user disable stays dead"
 h_run h_ctl user list
 is "$(h_cell 2 bob 4)" - "user list shows - as the enabled user's disabled_at"
 h_run h_ctl user enable nosuchuser
@@ -214,14 +194,14 @@ is "$RC" 1 "user enable of an unknown user exits 1"
 like "$ERR" 'no such user: nosuchuser' "it says no such user: NAME"
 
 # --- user delete ---------------------------------------------------------------
-is "$(h_codes "$c1_token" "$c2_token")" "$(h_repeat 6 200)" "the user to delete has two live sessions"
+is "$(validate_codes 3 "$c1_token" "$c2_token")" "$(repeat_words 6 200)" "the user to delete has two live sessions"
 h_run h_ctl user delete carol
 is "$RC" 0 "user delete exits 0"
 is "$OUT" "deleted user carol" "user delete prints deleted user NAME"
 is "$(sql "SELECT count(*) FROM mdauth.users WHERE username = 'carol'")" 0 "user delete removes the user"
 is "$(sql "SELECT count(*) FROM mdauth.sessions s WHERE NOT EXISTS
 	(SELECT 1 FROM mdauth.users u WHERE u.id = s.user_id)")" 0 "user delete removes the user's sessions"
-is "$(h_codes "$c1_token" "$c2_token")" "$(h_repeat 6 401)" \
+is "$(validate_codes 3 "$c1_token" "$c2_token")" "$(repeat_words 6 401)" \
 	"after user delete the user's tokens are refused (all workers)"
 login carol "$PW"
 expect_error 401 invalid_credentials "a deleted user cannot log in"

@@ -42,15 +42,6 @@ h_used() {
 		WHERE id = :'sid'" sid="$1" ago="$2"
 }
 
-# h_codes TOKEN...: the status of GET /validate for each token.
-h_codes() {
-	local t
-	for t in "$@"; do
-		req_bearer GET /validate "$t"
-		printf '%s ' "$STATUS"
-	done
-}
-
 # h_parallel_logins N USER: N logins of USER at once, each its own curl in
 # the background; their statuses, sorted and counted, go to STATUSES
 # ("12x200" or "3x200 9x409").
@@ -107,9 +98,9 @@ is "$(sql "SELECT count(*) FROM mdauth.auth_events e JOIN mdauth.users u ON u.id
 is "$(h_user_events alice eviction)" 1 "one eviction event for one evicted session"
 req_bearer GET /validate "${TOK[3]}"
 expect_error 401 invalid_token "the evicted session's token answers 401 invalid_token"
-is "$(h_codes "${TOK[1]}" "${TOK[2]}" "${TOK[4]}" "${TOK[5]}" "${TOK[6]}")" "200 200 200 200 200 " \
+is "$(validate_codes 1 "${TOK[1]}" "${TOK[2]}" "${TOK[4]}" "${TOK[5]}" "${TOK[6]}")" "200 200 200 200 200 " \
 	"the four others and the new session validate"
-is "$(h_codes "$bob_token")" "200 " "another user's session is not evicted"
+is "$(validate_codes 1 "$bob_token")" "200 " "another user's session is not evicted"
 
 # --- a lower cap: as many evictions as needed -------------------------------
 h_restart_mdauthd workers=4 max_concurrent_hashes=4 max_sessions_per_user=3
@@ -126,7 +117,7 @@ is "$(h_evicted "${SID[4]}")$(h_evicted "${SID[5]}")$(h_evicted "${SID[6]}")" tt
 	"the three least recently used sessions are the ones evicted"
 is "$(h_evicted "${SID[1]}")$(h_evicted "${SID[2]}")" ff "the two most recently used sessions stay"
 is "$(h_user_events alice eviction)" 4 "one eviction event per evicted session (1 + 3)"
-is "$(h_codes "${TOK[1]}" "${TOK[2]}" "${TOK[7]}" "${TOK[4]}" "${TOK[5]}" "${TOK[6]}")" "200 200 200 401 401 401 " \
+is "$(validate_codes 1 "${TOK[1]}" "${TOK[2]}" "${TOK[7]}" "${TOK[4]}" "${TOK[5]}" "${TOK[6]}")" "200 200 200 401 401 401 " \
 	"the survivors validate, the evicted are refused"
 
 # Only live sessions count: carol has two live ones and three dead ones.
@@ -177,7 +168,7 @@ expect_error 409 session_limit_reached "with reject, a login at the cap answers 
 is "$(header Pragma)$TOKEN" "" "the refused login carries no token"
 is "$(h_rows erin)" 3 "the refused login opens no session"
 is "$(h_user_events erin eviction)" 0 "with reject nothing is evicted"
-is "$(h_codes "$erin1" "$erin2" "$erin3")" "200 200 200 " "the existing sessions stay live"
+is "$(validate_codes 1 "$erin1" "$erin2" "$erin3")" "200 200 200 " "the existing sessions stay live"
 is "$(sql "SELECT count(*) FROM mdauth.auth_events e JOIN mdauth.users u ON u.id = e.user_id
 	WHERE e.event = 'session_limit_reached' AND u.username = 'erin'
 	AND e.ip = '127.0.0.1' AND e.user_agent = 'CapTest/2.0'")" 1 \

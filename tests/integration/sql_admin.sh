@@ -14,26 +14,6 @@ h_user_add carol "$PW"
 ALICE_ID=$(sql "SELECT id FROM mdauth.users WHERE username = 'alice'")
 BOB_ID=$(sql "SELECT id FROM mdauth.users WHERE username = 'bob'")
 
-# h_codes TOKEN...: the status of GET /validate for each token, 3 times
-# each (with 2 workers, both see the change).
-h_codes() {
-	local t i
-	for t in "$@"; do
-		for i in 1 2 3; do
-			req_bearer GET /validate "$t"
-			printf '%s ' "$STATUS"
-		done
-	done
-}
-
-# h_repeat N WORD: WORD N times, each followed by a blank (like h_codes).
-h_repeat() {
-	local i
-	for ((i = 0; i < $1; i++)); do
-		printf '%s ' "$2"
-	done
-}
-
 # h_result FUNCTION: the declared result type of an mdauth function.
 h_result() {
 	sql "SELECT pg_get_function_result(:'f'::regprocedure)" f="mdauth.$1"
@@ -104,12 +84,12 @@ is "$(sql "SELECT a.created_at = s.created_at AND a.last_used_at = s.last_used_a
 	"a row of active_sessions has the session's created_at, last_used_at and expires_at"
 
 # --- revoke_session ----------------------------------------------------------
-is "$(h_codes "$s1_token")" "$(h_repeat 3 200)" "before revoke_session the token validates"
+is "$(validate_codes 3 "$s1_token")" "$(repeat_words 3 200)" "before revoke_session the token validates"
 is "$(sql "SELECT mdauth.revoke_session(:'sid')" sid="$s1")" t \
 	"revoke_session of a live session returns true"
-is "$(h_codes "$s1_token")" "$(h_repeat 3 401)" \
+is "$(validate_codes 3 "$s1_token")" "$(repeat_words 3 401)" \
 	"after revoke_session its token is refused on every following request (all workers)"
-is "$(h_codes "$s2_token" "$b1_token")" "$(h_repeat 6 200)" "revoke_session leaves other sessions live"
+is "$(validate_codes 3 "$s2_token" "$b1_token")" "$(repeat_words 6 200)" "revoke_session leaves other sessions live"
 is "$(sql "SELECT revoked_at IS NOT NULL FROM mdauth.sessions WHERE id = :'sid'" sid="$s1")" t \
 	"revoke_session sets revoked_at"
 is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'revoke' AND detail = 'admin'
@@ -133,13 +113,13 @@ h_login_ok alice "$PW" a2
 a2_token=$TOKEN
 h_login_ok alice "$PW" a3
 a3_token=$TOKEN
-is "$(h_codes "$s2_token" "$a1_token" "$a2_token" "$a3_token")" "$(h_repeat 12 200)" \
+is "$(validate_codes 3 "$s2_token" "$a1_token" "$a2_token" "$a3_token")" "$(repeat_words 12 200)" \
 	"before revoke_user_sessions the user's four tokens validate"
 is "$(sql "SELECT mdauth.revoke_user_sessions('ALICE')")" 4 \
 	"revoke_user_sessions('ALICE') returns 4: the username is case-insensitive, only live sessions count"
-is "$(h_codes "$s2_token" "$a1_token" "$a2_token" "$a3_token")" "$(h_repeat 12 401)" \
+is "$(validate_codes 3 "$s2_token" "$a1_token" "$a2_token" "$a3_token")" "$(repeat_words 12 401)" \
 	"after revoke_user_sessions every token of the user is refused (all workers)"
-is "$(h_codes "$b1_token")" "$(h_repeat 3 200)" "revoke_user_sessions leaves other users' sessions live"
+is "$(validate_codes 3 "$b1_token")" "$(repeat_words 3 200)" "revoke_user_sessions leaves other users' sessions live"
 is "$(sql "SELECT count(DISTINCT session_id) FROM mdauth.auth_events
 	WHERE event = 'revoke' AND detail = 'admin' AND user_id = :'uid'" uid="$ALICE_ID")" 5 \
 	"revoke_user_sessions writes a revoke event with detail admin for each session (1 + 4)"
@@ -154,7 +134,7 @@ b2_token=$TOKEN
 is "$(sql "SELECT mdauth.disable_user('Bob')")" t "disable_user('Bob') returns true"
 is "$(sql "SELECT disabled_at IS NOT NULL FROM mdauth.users WHERE id = :'uid'" uid="$BOB_ID")" t \
 	"disable_user sets the user's disabled_at"
-is "$(h_codes "$b1_token" "$b2_token")" "$(h_repeat 6 401)" \
+is "$(validate_codes 3 "$b1_token" "$b2_token")" "$(repeat_words 6 401)" \
 	"after disable_user the user's tokens are refused (all workers)"
 is "$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'uid' AND revoked_at IS NULL" \
 	uid="$BOB_ID")" 0 "disable_user revokes the user's sessions"
@@ -172,16 +152,16 @@ is "$(sql "SELECT disabled_at IS NULL FROM mdauth.users WHERE id = :'uid'" uid="
 login bob "$PW" 'bob again'
 is "$STATUS" 200 "an enabled user can log in again"
 b3_token=$TOKEN
-is "$(h_codes "$b1_token" "$b2_token")" "$(h_repeat 6 401)" \
+is "$(validate_codes 3 "$b1_token" "$b2_token")" "$(repeat_words 6 401)" \
 	"the sessions ended by disable_user stay dead after enable_user"
 is "$(sql "SELECT mdauth.enable_user('nobody')")" f "enable_user of an unknown user returns false"
 
 # --- plain SQL ---------------------------------------------------------------
 h_login_ok carol "$PW" 'carol laptop'
 c2_token=$TOKEN
-is "$(h_codes "$c2_token")" "$(h_repeat 3 200)" "a session validates before its row is deleted"
+is "$(validate_codes 3 "$c2_token")" "$(repeat_words 3 200)" "a session validates before its row is deleted"
 sql "DELETE FROM mdauth.sessions WHERE id = :'sid'" sid="$SESSION_ID"
-is "$(h_codes "$c2_token")" "$(h_repeat 3 401)" \
+is "$(validate_codes 3 "$c2_token")" "$(repeat_words 3 401)" \
 	"after DELETE FROM mdauth.sessions its token is refused (all workers)"
 
 # --- prune -------------------------------------------------------------------
@@ -204,7 +184,7 @@ is "$(sql "SELECT string_agg(id::text, ' ' ORDER BY id) FROM mdauth.sessions")" 
 	"prune keeps every live session"
 is "$(sql "SELECT count(*) FROM mdauth.auth_events")" $((events - 2)) \
 	"prune keeps the events younger than the retention"
-is "$(h_codes "$b3_token")" "$(h_repeat 3 200)" "a live session still validates after prune"
+is "$(validate_codes 3 "$b3_token")" "$(repeat_words 3 200)" "a live session still validates after prune"
 is "$(sql "SELECT sessions_deleted || ' ' || events_deleted FROM mdauth.prune('30 days')")" "0 1" \
 	"prune('30 days') deletes the event older than 30 days, and nothing else is left to delete"
 is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE at < now() - interval '30 days'")" 0 \
@@ -219,7 +199,7 @@ ok "the daemon's role cannot call revoke_user_sessions" \
 	h_daemon_refused "SELECT mdauth.revoke_user_sessions('bob')"
 ok "the daemon's role cannot call disable_user" \
 	h_daemon_refused "SELECT mdauth.disable_user('bob')"
-is "$(h_codes "$b3_token")" "$(h_repeat 3 200)" "so those attempts changed nothing"
+is "$(validate_codes 3 "$b3_token")" "$(repeat_words 3 200)" "so those attempts changed nothing"
 
 # --- events of the API carry who, which session, from where ---------------------
 login alice 'not the password 1234' phone -A 'EventTest/1.0'
