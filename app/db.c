@@ -510,15 +510,39 @@ db_exec(struct db *db, enum db_stmt stmt, int n, const char *const *values,
 	return NULL;
 }
 
-enum db_status
-db_ping(struct db *db)
+/* Run a statement whose rows do not matter. */
+static enum db_status
+db_exec_only(struct db *db, enum db_stmt stmt, int n, const char *const *values,
+    const int *lengths, const int *formats)
 {
 	enum db_status st;
 	PGresult *res;
 
-	if ((res = db_exec(db, STMT_PING, 0, NULL, NULL, NULL, &st)) != NULL)
+	if ((res = db_exec(db, stmt, n, values, lengths, formats, &st)) != NULL)
 		PQclear(res);
 	return st;
+}
+
+/* Run a statement: DB_OK if it returned a row, DB_NOT_FOUND if none. */
+static enum db_status
+db_exec_found(struct db *db, enum db_stmt stmt, int n,
+    const char *const *values, const int *lengths, const int *formats)
+{
+	enum db_status st;
+	PGresult *res;
+	int rows;
+
+	if ((res = db_exec(db, stmt, n, values, lengths, formats, &st)) == NULL)
+		return st;
+	rows = PQntuples(res);
+	PQclear(res);
+	return rows > 0 ? DB_OK : DB_NOT_FOUND;
+}
+
+enum db_status
+db_ping(struct db *db)
+{
+	return db_exec_only(db, STMT_PING, 0, NULL, NULL, NULL);
 }
 
 enum db_status
@@ -565,14 +589,9 @@ db_user_rehash(struct db *db, int64_t id, const char *old_hash,
 {
 	char idbuf[24];
 	const char *values[3] = { idbuf, old_hash, new_hash };
-	enum db_status st;
-	PGresult *res;
 
 	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
-	if ((res = db_exec(db, STMT_USER_REHASH, 3, values, NULL, NULL,
-	    &st)) != NULL)
-		PQclear(res);
-	return st;
+	return db_exec_only(db, STMT_USER_REHASH, 3, values, NULL, NULL);
 }
 
 enum db_status
@@ -601,31 +620,21 @@ db_login_failed(struct db *db, int64_t user_id, const char *username,
 	char idbuf[24], window[24], user_max[16], ip_max[16], lockout[24];
 	const char *values[9] = { idbuf, username, client->ip,
 	    client->user_agent, reason, window, user_max, ip_max, lockout };
-	enum db_status st;
-	PGresult *res;
 
 	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
 	snprintf(window, sizeof(window), "%ld", throttle->window);
 	snprintf(user_max, sizeof(user_max), "%d", throttle->user_max);
 	snprintf(ip_max, sizeof(ip_max), "%d", throttle->ip_max);
 	snprintf(lockout, sizeof(lockout), "%ld", throttle->lockout);
-	if ((res = db_exec(db, STMT_LOGIN_FAILED, 9, values, NULL, NULL,
-	    &st)) != NULL)
-		PQclear(res);
-	return st;
+	return db_exec_only(db, STMT_LOGIN_FAILED, 9, values, NULL, NULL);
 }
 
 enum db_status
 db_login_succeeded(struct db *db, const char *username)
 {
 	const char *values[1] = { username };
-	enum db_status st;
-	PGresult *res;
 
-	if ((res = db_exec(db, STMT_LOGIN_SUCCEEDED, 1, values, NULL, NULL,
-	    &st)) != NULL)
-		PQclear(res);
-	return st;
+	return db_exec_only(db, STMT_LOGIN_SUCCEEDED, 1, values, NULL, NULL);
 }
 
 /*
@@ -717,16 +726,8 @@ db_session_revoke(struct db *db, const uint8_t digest[TOKEN_DIGEST_LEN],
 	    client->user_agent };
 	const int lengths[4] = { TOKEN_DIGEST_LEN, 0, 0, 0 };
 	const int formats[4] = { 1, 0, 0, 0 };
-	enum db_status st;
-	PGresult *res;
-	int n;
 
-	if ((res = db_exec(db, STMT_SESSION_REVOKE, 4, values, lengths, formats,
-	    &st)) == NULL)
-		return st;
-	n = PQntuples(res);
-	PQclear(res);
-	return n > 0 ? DB_OK : DB_NOT_FOUND;
+	return db_exec_found(db, STMT_SESSION_REVOKE, 4, values, lengths, formats);
 }
 
 enum db_status
@@ -817,17 +818,9 @@ db_session_revoke_id(struct db *db, int64_t user_id, const char *session_id,
 	char idbuf[24];
 	const char *values[4] = { session_id, idbuf, client->ip,
 	    client->user_agent };
-	enum db_status st;
-	PGresult *res;
-	int n;
 
 	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
-	if ((res = db_exec(db, STMT_SESSION_REVOKE_ID, 4, values, NULL, NULL,
-	    &st)) == NULL)
-		return st;
-	n = PQntuples(res);
-	PQclear(res);
-	return n > 0 ? DB_OK : DB_NOT_FOUND;
+	return db_exec_found(db, STMT_SESSION_REVOKE_ID, 4, values, NULL, NULL);
 }
 
 enum db_status
