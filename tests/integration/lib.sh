@@ -788,3 +788,16 @@ repeat_words() {
 		printf '%s ' "$2"
 	done
 }
+
+# h_events_holding WORD...: the WORDs (tokens without their mda_ prefix
+# are looked for) that some mdauth.auth_events row contains, space-separated;
+# empty when none does.
+h_events_holding() {
+	local w found=
+	for w in "$@"; do
+		[ "$(sql "SELECT count(*) FROM mdauth.auth_events e
+			WHERE strpos(e::text, :'part') > 0" part="${w#mda_}")" = 0 ] ||
+			found="$found $w"
+	done
+	printf '%s' "$found"
+}
