@@ -7,6 +7,7 @@
  *	handler_client		IP and User-Agent, made safe to store
  *	auth_bearer_digest	header -> digest, with the 400/401 of RFC 6750
  *	auth_bearer		digest -> live session, or 401/503
+ *	auth_token		the same for a token given without a header
  */
 #include "config.h"
 
@@ -97,17 +98,14 @@ auth_bearer_digest(const struct ctx *ctx, const struct request *req,
 	return AUTH_OK;
 }
 
-enum auth_result
-auth_bearer(struct ctx *ctx, const struct request *req, struct response *resp,
-    struct db_session *sess)
+/* A token's digest -> live session, or the 401/503 of a dead one. */
+static enum auth_result
+auth_lookup(struct ctx *ctx, const uint8_t digest[TOKEN_DIGEST_LEN],
+    bool known_shape, struct response *resp, struct db_session *sess)
 {
-	uint8_t digest[TOKEN_DIGEST_LEN];
 	const char *why = "the token is unknown";
 	enum db_status st;
-	bool known_shape;
 
-	if (auth_bearer_digest(ctx, req, resp, digest, &known_shape) != AUTH_OK)
-		return AUTH_FAILED;
 	/*
 	 * A token of another shape was never issued by us: no lookup.  The
 	 * lookup itself is by digest through a unique index; the digest of a
@@ -128,4 +126,28 @@ auth_bearer(struct ctx *ctx, const struct request *req, struct response *resp,
 	resp_error(resp, ERR_INVALID_TOKEN, why);
 	resp->challenge = CHALLENGE_INVALID_TOKEN;
 	return AUTH_FAILED;
+}
+
+enum auth_result
+auth_bearer(struct ctx *ctx, const struct request *req, struct response *resp,
+    struct db_session *sess)
+{
+	uint8_t digest[TOKEN_DIGEST_LEN];
+	bool known_shape;
+
+	if (auth_bearer_digest(ctx, req, resp, digest, &known_shape) != AUTH_OK)
+		return AUTH_FAILED;
+	return auth_lookup(ctx, digest, known_shape, resp, sess);
+}
+
+enum auth_result
+auth_token(struct ctx *ctx, const char *token, struct response *resp,
+    struct db_session *sess)
+{
+	uint8_t digest[TOKEN_DIGEST_LEN];
+	size_t len = strlen(token);
+
+	token_digest(token, len, digest);
+	return auth_lookup(ctx, digest, token_well_formed(token, len), resp,
+	    sess);
 }

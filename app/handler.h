@@ -39,6 +39,8 @@ void	handler_session_delete(struct ctx *, const struct request *,
 	    struct response *);
 void	handler_logout_all(struct ctx *, const struct request *,
 	    struct response *);
+void	handler_authorizer(struct ctx *, const struct request *,
+	    struct response *);
 
 /* The 200 body of login and refresh: the token, once, and its session. */
 void	handler_token_reply(struct response *resp, const struct token *tok,
@@ -73,6 +75,14 @@ enum auth_result {
  * to the 400/401/503 the contract asks for.
  */
 enum auth_result auth_bearer(struct ctx *ctx, const struct request *req,
+	    struct response *resp, struct db_session *sess);
+
+/*
+ * auth_bearer for a token that did not come in a Bearer header (the
+ * password of Apache's Basic credentials): a token that cannot be ours
+ * is a 401 invalid_token like an unknown one.
+ */
+enum auth_result auth_token(struct ctx *ctx, const char *token,
 	    struct response *resp, struct db_session *sess);
 
 /*

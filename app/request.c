@@ -52,6 +52,28 @@ request_param(FCGX_ParamArray envp, const char *name, const char *dflt)
 	return v != NULL ? v : dflt;
 }
 
+static enum fcgi_role
+request_role(const char *name)
+{
+	if (name == NULL || strcmp(name, "RESPONDER") == 0)
+		return ROLE_RESPONDER;
+	if (strcmp(name, "AUTHORIZER") == 0)
+		return ROLE_AUTHORIZER;
+	return ROLE_OTHER;
+}
+
+static enum apache_role
+request_apache_role(const char *name)
+{
+	if (name == NULL)
+		return APACHE_ROLE_NONE;
+	if (strcmp(name, "AUTHENTICATOR") == 0)
+		return APACHE_ROLE_AUTHENTICATOR;
+	if (strcmp(name, "AUTHORIZER") == 0)
+		return APACHE_ROLE_AUTHORIZER;
+	return APACHE_ROLE_OTHER;
+}
+
 void
 request_from_params(struct request *req, FCGX_ParamArray envp)
 {
@@ -59,6 +81,13 @@ request_from_params(struct request *req, FCGX_ParamArray envp)
 	char *end;
 
 	memset(req, 0, sizeof(*req));
+	req->role = request_role(FCGX_GetParam("FCGI_ROLE", envp));
+	req->apache_role = request_apache_role(FCGX_GetParam("FCGI_APACHE_ROLE",
+	    envp));
+	req->remote_user = FCGX_GetParam("REMOTE_USER", envp);
+	if (req->remote_user != NULL && *req->remote_user == '\0')
+		req->remote_user = NULL;
+	req->remote_passwd = FCGX_GetParam("REMOTE_PASSWD", envp);
 	req->method = request_method(FCGX_GetParam("REQUEST_METHOD", envp));
 	req->path = request_param(envp, "PATH_INFO", "");
 	req->content_type = FCGX_GetParam("CONTENT_TYPE", envp);

@@ -34,7 +34,28 @@ extern const char *const http_method_names[METHOD__MAX];
 #define REMOTE_ADDR_MAX	64
 #define AUTHORIZATION_MAX 4096	/* bytes of Bearer credentials */
 
+/* FCGI_ROLE, which libfcgi sets from the FCGI_BEGIN_REQUEST record. */
+enum fcgi_role {
+	ROLE_RESPONDER,		/* also when unset */
+	ROLE_AUTHORIZER,
+	ROLE_OTHER,		/* FILTER, or anything else: refused */
+	ROLE__MAX
+};
+
+/* FCGI_APACHE_ROLE, which Apache's mod_authnz_fcgi adds to AUTHORIZER. */
+enum apache_role {
+	APACHE_ROLE_NONE,		/* unset: lighttpd, or Apache's authnz mode */
+	APACHE_ROLE_AUTHENTICATOR,	/* authn: AuthBasicProvider or check_user_id */
+	APACHE_ROLE_AUTHORIZER,		/* authz: Require, after authentication */
+	APACHE_ROLE_OTHER,
+	APACHE_ROLE__MAX
+};
+
 struct request {
+	enum fcgi_role	 role;
+	enum apache_role apache_role;
+	const char	*remote_user;	/* REMOTE_USER; NULL when unset or "" */
+	const char	*remote_passwd;	/* REMOTE_PASSWD (Apache, Basic); NULL when unset */
 	enum http_method method;
 	const char	*path;		/* PATH_INFO; "" when unset */
 	const char	*content_type;	/* NULL when unset */

@@ -51,6 +51,19 @@ worker_dispatch(struct ctx *ctx, struct request *req, FCGX_Stream *in,
 {
 	const struct route *route;
 
+	/* The Authorizer role answers for the credentials, whatever the path. */
+	if (req->role == ROLE_AUTHORIZER) {
+		if (ctx->conf->require_tls && !req->https)
+			resp_error(resp, ERR_TLS_REQUIRED, "use HTTPS");
+		else
+			handler_authorizer(ctx, req, resp);
+		return;
+	}
+	if (req->role != ROLE_RESPONDER) {
+		resp_error(resp, ERR_SERVER_ERROR,
+		    "unsupported FastCGI role (RESPONDER and AUTHORIZER only)");
+		return;
+	}
 	switch (router_match(req->path, req->method, &route)) {
 	case ROUTE_FOUND:
 		break;
@@ -120,7 +133,8 @@ worker_serve(struct ctx *ctx, FCGX_Request *fr)
 	worker_dispatch(ctx, &req, fr->in, &resp);
 	resp_send(&resp, ctx->conf->realm, fr->out);
 	/* Never the token or body: method, path, status, time, user id. */
-	log_info("%s %s %d %.1fms user=%s",
+	log_info("%s%s %s %d %.1fms user=%s",
+	    req.role == ROLE_AUTHORIZER ? "authorizer " : "",
 	    req.method == METHOD_OTHER ? "-" : http_method_names[req.method],
 	    text_sanitize(req.path, path, sizeof(path) - 1), resp.status, (worker_clock() - start) * 1000,
 	    resp.log_user != NULL ? resp.log_user : "-");

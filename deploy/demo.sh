@@ -85,6 +85,11 @@ Use the token:
   curl --cacert $ca -X POST -H "Authorization: Bearer \$TOKEN" -H 'Content-Length: 0' $url/logout
   curl --cacert $ca $url/health
 
+The rest of /api/ is protected by mdauth (the example application
+deploy/app/whoami.cgi shows whom it was given):
+  curl --cacert $ca -H "Authorization: Bearer \$TOKEN" \\
+       https://localhost:$STACK_HTTPS_PORT/api/whoami.cgi
+
 Plain HTTP is refused on purpose (403 tls_required):
   curl http://127.0.0.1:$STACK_HTTP_PORT/api/auth/validate
 
@@ -104,7 +109,7 @@ demo_start() {
 	export MDAUTHD MDAUTHCTL
 	stack_init "$STATEDIR" || exit 1
 
-	if running "$STACK_MDAUTHD_PID" && running "$STACK_LIGHTTPD_PID" &&
+	if running "$STACK_MDAUTHD_PID" && running "$STACK_WEB_PID" &&
 		stack_pg_running; then
 		echo "mdauth demo already running."
 		print_usage_lines
@@ -158,8 +163,8 @@ demo_status() {
 		echo "mdauthd: stopped"
 		what=1
 	fi
-	if running "$STACK_LIGHTTPD_PID"; then
-		echo "lighttpd: running (pid $STACK_LIGHTTPD_PID), https://localhost:$STACK_HTTPS_PORT/api/auth"
+	if running "$STACK_WEB_PID"; then
+		echo "lighttpd: running (pid $STACK_WEB_PID), https://localhost:$STACK_HTTPS_PORT/api/auth"
 	else
 		echo "lighttpd: stopped"
 		what=1

@@ -5,7 +5,7 @@
 #   sh deploy/install-deps.sh              build, test, demo
 #   sh deploy/install-deps.sh --analysis   also the sanitizer, fuzzing and
 #                                          valgrind tools (tests/run.sh)
-#   sh deploy/install-deps.sh --bench      also the load generator wrk (bench/)
+#   sh deploy/install-deps.sh --bench      the same (bench/ needs nothing more)
 #
 # --analysis adds clang and libclang-rt-14-dev (clang's sanitizer runtimes
 # and libFuzzer), llvm for llvm-symbolizer (file and line in their stack
@@ -17,14 +17,14 @@ PACKAGES="
     libfcgi-dev libfcgi-bin spawn-fcgi
     libjson-c-dev libpq-dev libargon2-dev
     postgresql postgresql-client
-    lighttpd lighttpd-mod-openssl
+    lighttpd lighttpd-mod-openssl apache2 nginx
     curl openssl ca-certificates jq
-    procps iproute2
+    procps iproute2 wrk systemd
 "
 for option in "$@"; do
     case $option in
     --analysis) PACKAGES="$PACKAGES clang libclang-rt-14-dev llvm valgrind" ;;
-    --bench) PACKAGES="$PACKAGES wrk" ;;
+    --bench) ;;	# wrk is in the base list: the fault tests load with it
     *) echo "usage: install-deps.sh [--analysis] [--bench]" >&2; exit 2 ;;
     esac
 done

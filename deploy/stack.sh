@@ -15,9 +15,16 @@
 #   DIR/mdauthd.log        the daemon's stderr
 #   DIR/mdauthd.pid        the daemon's master pid
 #   DIR/tls/{cert,key}.pem throwaway self-signed certificate for localhost
-#   DIR/lighttpd.conf      rendered from deploy/lighttpd/mdauth-lighttpd.conf.in
-#   DIR/lighttpd-*.log     lighttpd's error and access logs
-#   DIR/lighttpd.pid       lighttpd's pid
+#   DIR/SERVER.conf        the web server's configuration, rendered from
+#                          deploy/SERVER/mdauth-SERVER.conf.in (SERVER:
+#                          lighttpd, apache or nginx, as STACK_WEB says)
+#   DIR/SERVER-*.log       its error and access logs
+#   DIR/web.pid            its pid
+#   DIR/www/               an empty document root
+#   DIR/app/api/           the example protected application (deploy/app/)
+#   DIR/app-server.*       nginx only: the application server it proxies to
+#   DIR/mdauthd-authz.*    Apache only: the second mdauthd, on TCP, that
+#                          mod_authnz_fcgi asks
 #   DIR/ports              STACK_HTTPS_PORT and STACK_HTTP_PORT, sourceable
 #
 # Functions (each returns 0 on success, non-zero with a message on stderr):
@@ -44,9 +51,9 @@
 #   stack_mdauthd_stop         SIGTERM, wait; STACK_MDAUTHD_EXIT_STATUS is its
 #                              exit status when this shell started it
 #   stack_cert [DIR]           make DIR/tls/cert.pem and key.pem if missing
-#   stack_lighttpd_start       render the lighttpd config and start it on
-#                              free ports (HTTPS and plain HTTP)
-#   stack_lighttpd_stop
+#   stack_web_start            render the web server's configuration and start
+#                              it on free ports (HTTPS and plain HTTP)
+#   stack_web_stop             (stack_lighttpd_start and _stop: the same)
 #   stack_stop_all             stop whatever of the above is running; safe to
 #                              call twice and from an EXIT trap
 #   stack_free_port            print a free TCP port in 20000-60000
@@ -57,9 +64,12 @@
 #   MDAUTH_SQL_DIR       the migrations (default: ../sql next to this file)
 #   PG_BINDIR            PostgreSQL's server binaries (default: pg_config
 #                        --bindir, else the newest /usr/lib/postgresql/*/bin)
-#   LIGHTTPD             the lighttpd binary (default: found in PATH or /usr/sbin)
+#   STACK_WEB            lighttpd (default), apache or nginx
+#   LIGHTTPD, APACHE2, NGINX
+#                        the server binaries (default: found in PATH or /usr/sbin)
+#   STACK_APACHE_MODULES Apache's modules (default /usr/lib/apache2/modules)
 #   STACK_PG_FSYNC       "off" makes PostgreSQL skip fsync (tests); default "on"
-#   STACK_BIND           address lighttpd listens on (default 127.0.0.1)
+#   STACK_BIND           address the web server listens on (default 127.0.0.1)
 #
 # PostgreSQL refuses to run as root.  When this runs as root, initdb, pg_ctl
 # and the server run as the `postgres` system user (runuser), which owns
@@ -74,7 +84,8 @@ STACK_MDAUTHD_CONF=
 STACK_MDAUTHD_SOCKET=
 STACK_MDAUTHD_PID=
 STACK_MDAUTHD_EXIT_STATUS=
-STACK_LIGHTTPD_PID=
+STACK_AUTHZ_PORT=
+STACK_APP_PORT=
 STACK_HTTPS_PORT=
 STACK_HTTP_PORT=
 STACK_CERT=
@@ -109,8 +120,14 @@ stack_init() {
 	if [ -f "$STACK_DIR/mdauthd.pid" ]; then
 		STACK_MDAUTHD_PID=$(cat "$STACK_DIR/mdauthd.pid")
 	fi
-	if [ -f "$STACK_DIR/lighttpd.pid" ]; then
-		STACK_LIGHTTPD_PID=$(cat "$STACK_DIR/lighttpd.pid")
+	if [ -f "$STACK_DIR/web.pid" ]; then
+		STACK_WEB_PID=$(cat "$STACK_DIR/web.pid")
+	fi
+	if [ -f "$STACK_DIR/app-server.pid" ]; then
+		STACK_APP_PID=$(cat "$STACK_DIR/app-server.pid")
+	fi
+	if [ -f "$STACK_DIR/mdauthd-authz.pid" ]; then
+		STACK_AUTHZ_PID=$(cat "$STACK_DIR/mdauthd-authz.pid")
 	fi
 	: "${MDAUTHD:=$(command -v mdauthd)}"
 	: "${MDAUTHCTL:=$(command -v mdauthctl)}"
@@ -141,19 +158,6 @@ stack_pg_bindir() {
 		return 0
 	fi
 	return 1
-}
-
-stack_lighttpd_bin() {
-	if [ -n "${LIGHTTPD:-}" ]; then
-		[ -x "$LIGHTTPD" ] || return 1
-		printf '%s\n' "$LIGHTTPD"
-	elif command -v lighttpd >/dev/null 2>&1; then
-		command -v lighttpd
-	elif [ -x /usr/sbin/lighttpd ]; then
-		printf '%s\n' /usr/sbin/lighttpd
-	else
-		return 1
-	fi
 }
 
 # Run a command as the owner of the PostgreSQL cluster: the `postgres`
@@ -315,6 +319,11 @@ require_tls = yes
 realm = mdauth
 log_level = info
 EOF
+	# Apache's and nginx's children run as www-data: as root, give them
+	# the socket's group (lighttpd here runs as root).
+	if [ "$(id -u)" -eq 0 ] && [ "$(stack_web)" != lighttpd ]; then
+		printf 'group = %s\n' "$(stack_web_group)" >>"$conf.tmp"
+	fi
 	for arg in "$@"; do
 		key=${arg%%=*}
 		value=${arg#*=}
@@ -472,36 +481,213 @@ stack_free_port() {
 	return 1
 }
 
-# stack_lighttpd_render HTTPS_PORT HTTP_PORT: write DIR/lighttpd.conf.
-stack_lighttpd_render() {
-	local esc_dir
-	mkdir -p "$STACK_DIR/www" || return 1
-	# Paths go into a sed replacement: escape its specials (| & \).
-	esc_dir=$(printf '%s' "$STACK_DIR" | sed 's/[|&\\]/\\&/g')
-	sed -e "s|@BIND@|${STACK_BIND:-127.0.0.1}|g" \
-		-e "s|@PORT@|$1|g" \
-		-e "s|@HTTP_PORT@|$2|g" \
-		-e "s|@DOCROOT@|$esc_dir/www|g" \
-		-e "s|@CERT@|$esc_dir/tls/cert.pem|g" \
-		-e "s|@KEY@|$esc_dir/tls/key.pem|g" \
-		-e "s|@FCGI_SOCKET@|$esc_dir/mdauthd.sock|g" \
-		-e "s|@STATEDIR@|$esc_dir|g" \
-		"$STACK_LIB_DIR/lighttpd/mdauth-lighttpd.conf.in" \
-		>"$STACK_DIR/lighttpd.conf"
+# The web servers.  STACK_WEB (lighttpd, apache or nginx; default
+# lighttpd) chooses which one stack_web_start runs, with the configuration
+# shipped in deploy/SERVER/ rendered by stack_render.  Each server has
+# three functions: stack_SERVER_bin (print its binary), stack_SERVER_render
+# HTTPS HTTP (write DIR/SERVER.conf) and stack_SERVER_cmd (set
+# STACK_SERVER_CHECK and STACK_SERVER_RUN: the commands that check the
+# configuration and run the server in the foreground).
+
+stack_web() {
+	printf '%s\n' "${STACK_WEB:-lighttpd}"
 }
 
-# stack_lighttpd_start: render the configuration and start lighttpd on two
-# free ports: HTTPS (STACK_HTTPS_PORT) and plain HTTP (STACK_HTTP_PORT).
-# Ports recorded in DIR/ports are reused when still free.  Returns once
-# the HTTPS port completes a TLS handshake with our certificate.
-stack_lighttpd_start() {
-	local bin try i https http
-	bin=$(stack_lighttpd_bin) || { stack_log "lighttpd not found"; return 1; }
-	[ -f "$STACK_CERT" ] || stack_cert || return 1
-	if [ -n "$STACK_LIGHTTPD_PID" ] && ! stack_proc_gone "$STACK_LIGHTTPD_PID"; then
-		stack_log "lighttpd already running (pid $STACK_LIGHTTPD_PID)"
+# stack_web_user, stack_web_group: what the server's children run as.  As
+# root: Debian's www-data, which must be able to reach mdauthd's socket
+# (stack_mdauthd_config gives it the socket's group); otherwise ourselves.
+stack_web_user() {
+	if [ "$(id -u)" -eq 0 ]; then echo www-data; else id -un; fi
+}
+stack_web_group() {
+	if [ "$(id -u)" -eq 0 ]; then echo www-data; else id -gn; fi
+}
+
+# stack_render TEMPLATE OUT HTTPS_PORT HTTP_PORT: replace the placeholders
+# the configurations in deploy/ use (each documents its own).
+stack_render() {
+	local d
+	mkdir -p "$STACK_DIR/www" || return 1
+	# Paths go into a sed replacement: escape its specials (| & \).
+	d=$(printf '%s' "$STACK_DIR" | sed 's/[|&\\]/\\&/g')
+	sed -e "s|@BIND@|${STACK_BIND:-127.0.0.1}|g" \
+		-e "s|@PORT@|$3|g" \
+		-e "s|@HTTP_PORT@|$4|g" \
+		-e "s|@SERVER_NAME@|localhost|g" \
+		-e "s|@USER@|$(stack_web_user)|g" \
+		-e "s|@GROUP@|$(stack_web_group)|g" \
+		-e "s|@MODULES@|${STACK_APACHE_MODULES:-/usr/lib/apache2/modules}|g" \
+		-e "s|@DOCROOT@|$d/www|g" \
+		-e "s|@CERT@|$d/tls/cert.pem|g" \
+		-e "s|@KEY@|$d/tls/key.pem|g" \
+		-e "s|@FCGI_SOCKET@|$d/mdauthd.sock|g" \
+		-e "s|@AUTHZ_ADDR@|127.0.0.1:${STACK_AUTHZ_PORT:-}|g" \
+		-e "s|@APP_DIR@|$d/app|g" \
+		-e "s|@APP_URL@|http://127.0.0.1:${STACK_APP_PORT:-}|g" \
+		-e "s|@STATEDIR@|$d|g" \
+		"$1" >"$2"
+}
+
+# stack_sbin NAME [VAR]: print the path of a server binary: the value of
+# the variable VAR when set, else NAME in PATH or in /usr/sbin.
+stack_sbin() {
+	local v=
+	[ -z "${2:-}" ] || v=${!2:-}
+	if [ -n "$v" ]; then
+		[ -x "$v" ] || return 1
+		printf '%s\n' "$v"
+	elif command -v "$1" >/dev/null 2>&1; then
+		command -v "$1"
+	elif [ -x "/usr/sbin/$1" ]; then
+		printf '%s\n' "/usr/sbin/$1"
+	else
 		return 1
 	fi
+}
+
+stack_lighttpd_bin() { stack_sbin lighttpd LIGHTTPD; }
+stack_apache_bin() { stack_sbin apache2 APACHE2; }
+stack_nginx_bin() { stack_sbin nginx NGINX; }
+
+# stack_lighttpd_render HTTPS_PORT HTTP_PORT: write DIR/lighttpd.conf.
+stack_lighttpd_render() {
+	stack_render "$STACK_LIB_DIR/lighttpd/mdauth-lighttpd.conf.in" \
+		"$STACK_DIR/lighttpd.conf" "$@"
+}
+stack_apache_render() {
+	stack_render "$STACK_LIB_DIR/apache/mdauth-apache.conf.in" \
+		"$STACK_DIR/apache.conf" "$@"
+}
+stack_nginx_render() {
+	stack_render "$STACK_LIB_DIR/nginx/mdauth-nginx.conf.in" \
+		"$STACK_DIR/nginx.conf" "$@"
+}
+
+STACK_SERVER_CHECK=()
+STACK_SERVER_RUN=()
+stack_lighttpd_cmd() {
+	local bin
+	bin=$(stack_lighttpd_bin) || return 1
+	STACK_SERVER_CHECK=("$bin" -tt -f "$STACK_DIR/lighttpd.conf")
+	STACK_SERVER_RUN=("$bin" -D -f "$STACK_DIR/lighttpd.conf")
+}
+stack_apache_cmd() {
+	local bin
+	bin=$(stack_apache_bin) || return 1
+	STACK_SERVER_CHECK=("$bin" -t -f "$STACK_DIR/apache.conf")
+	STACK_SERVER_RUN=("$bin" -f "$STACK_DIR/apache.conf" -DFOREGROUND)
+}
+stack_nginx_cmd() {
+	local bin
+	bin=$(stack_nginx_bin) || return 1
+	# -e: nginx opens an error log before it reads the configuration;
+	# keep even that one in DIR.
+	STACK_SERVER_CHECK=("$bin" -t -e "$STACK_DIR/nginx-error.log"
+		-c "$STACK_DIR/nginx.conf")
+	STACK_SERVER_RUN=("$bin" -e "$STACK_DIR/nginx-error.log"
+		-c "$STACK_DIR/nginx.conf" -g "daemon off;")
+}
+
+# stack_app_install: the example protected application (deploy/app/) in
+# DIR/app/api/, where the configurations serve /api/ from once mdauth has
+# let a request through.  The server's user must be able to read it.
+stack_app_install() {
+	mkdir -p "$STACK_DIR/app/api" &&
+		cp "$STACK_LIB_DIR/app/whoami.cgi" "$STACK_DIR/app/api/whoami.cgi" &&
+		chmod 755 "$STACK_DIR/app" "$STACK_DIR/app/api" \
+			"$STACK_DIR/app/api/whoami.cgi"
+}
+
+# stack_wait_port PORT PID NAME LOG: wait up to 10 s until something
+# listens on PORT; fail early if PID exits, showing LOG.
+stack_wait_port() {
+	local i
+	for i in $(seq 100); do
+		stack_port_listening "$1" && return 0
+		stack_proc_gone "$2" && break
+		sleep 0.1
+	done
+	stack_log "$3 did not start listening on port $1; its log:"
+	tail -n 20 "$4" >&2
+	return 1
+}
+
+# stack_app_server_start: for nginx, which proxies to an HTTP application:
+# a plain lighttpd on a free loopback port (STACK_APP_PORT) running the
+# example application as CGI for every /api/ path.  It stands for the
+# user's own application server, so its configuration is written here.
+STACK_APP_PID=
+stack_app_server_start() {
+	local bin conf=$STACK_DIR/app-server.conf
+	bin=$(stack_lighttpd_bin) || { stack_log "lighttpd not found"; return 1; }
+	STACK_APP_PORT=$(stack_free_port) || return 1
+	{
+		printf 'server.modules = ("mod_cgi", "mod_rewrite")\n'
+		printf 'server.document-root = "%s/app"\n' "$STACK_DIR"
+		printf 'server.bind = "127.0.0.1"\nserver.port = %s\n' "$STACK_APP_PORT"
+		printf 'server.errorlog = "%s/app-server-error.log"\n' "$STACK_DIR"
+		printf 'url.rewrite-once = ("^/api/whoami\\.cgi(.*)$" => "/api/whoami.cgi$1",\n'
+		printf '    "^/api/(.*)$" => "/api/whoami.cgi/$1")\n'
+		printf 'cgi.assign = (".cgi" => "")\n'
+	} >"$conf" || return 1
+	setsid "$bin" -D -f "$conf" </dev/null \
+		>>"$STACK_DIR/app-server-error.log" 2>&1 &
+	STACK_APP_PID=$!
+	printf '%s\n' "$STACK_APP_PID" >"$STACK_DIR/app-server.pid"
+	stack_wait_port "$STACK_APP_PORT" "$STACK_APP_PID" "the application server" \
+		"$STACK_DIR/app-server-error.log"
+}
+
+# stack_mdauthd_authz_start: for Apache, whose mod_authnz_fcgi speaks
+# TCP only: a second mdauthd with the same configuration but listening on
+# 127.0.0.1:STACK_AUTHZ_PORT (DIR/mdauthd-authz.conf, .log, .pid).
+STACK_AUTHZ_PID=
+stack_mdauthd_authz_start() {
+	local conf=$STACK_DIR/mdauthd-authz.conf
+	STACK_AUTHZ_PORT=$(stack_free_port) || return 1
+	awk -v l="listen = 127.0.0.1:$STACK_AUTHZ_PORT" \
+		'/^listen = / { print l; next } { print }' \
+		"$STACK_MDAUTHD_CONF" >"$conf" || return 1
+	setsid "$MDAUTHD" -c "$conf" </dev/null \
+		>>"$STACK_DIR/mdauthd-authz.log" 2>&1 &
+	STACK_AUTHZ_PID=$!
+	printf '%s\n' "$STACK_AUTHZ_PID" >"$STACK_DIR/mdauthd-authz.pid"
+	stack_wait_port "$STACK_AUTHZ_PORT" "$STACK_AUTHZ_PID" \
+		"the authorizer mdauthd" "$STACK_DIR/mdauthd-authz.log"
+}
+
+# stack_web_start: render the configuration of the server STACK_WEB names
+# and start it on two free ports, HTTPS (STACK_HTTPS_PORT) and plain HTTP
+# (STACK_HTTP_PORT), with what it needs beside it: the example
+# application, and for nginx its application server, for Apache the
+# authorizer daemon.  Ports recorded in DIR/ports are reused when still
+# free.  Returns once the HTTPS port completes a TLS handshake with our
+# certificate.
+STACK_WEB_PID=
+stack_web_start() {
+	local web try i https http
+	web=$(stack_web)
+	case $web in
+	lighttpd|apache|nginx) ;;
+	*) stack_log "STACK_WEB: unknown web server '$web'"; return 1 ;;
+	esac
+	"stack_${web}_cmd" || { stack_log "$web not found"; return 1; }
+	[ -f "$STACK_CERT" ] || stack_cert || return 1
+	if [ -n "$STACK_WEB_PID" ] && ! stack_proc_gone "$STACK_WEB_PID"; then
+		stack_log "the web server is already running (pid $STACK_WEB_PID)"
+		return 1
+	fi
+	stack_app_install || return 1
+	case $web in
+	nginx)
+		if [ -z "$STACK_APP_PID" ] || stack_proc_gone "$STACK_APP_PID"; then
+			stack_app_server_start || return 1
+		fi ;;
+	apache)
+		if [ -z "$STACK_AUTHZ_PID" ] || stack_proc_gone "$STACK_AUTHZ_PID"; then
+			stack_mdauthd_authz_start || return 1
+		fi ;;
+	esac
 	https=$STACK_HTTPS_PORT
 	http=$STACK_HTTP_PORT
 	for try in 1 2 3 4 5; do
@@ -511,19 +697,18 @@ stack_lighttpd_start() {
 		if [ -z "$http" ] || [ "$http" = "$https" ] || stack_port_listening "$http"; then
 			http=$(stack_free_port "$https") || return 1
 		fi
-		stack_lighttpd_render "$https" "$http" || return 1
-		if ! "$bin" -tt -f "$STACK_DIR/lighttpd.conf" \
-			>"$STACK_DIR/lighttpd-check.log" 2>&1; then
-			stack_log "lighttpd rejects its configuration:"
-			cat "$STACK_DIR/lighttpd-check.log" >&2
+		"stack_${web}_render" "$https" "$http" || return 1
+		if ! "${STACK_SERVER_CHECK[@]}" >"$STACK_DIR/$web-check.log" 2>&1; then
+			stack_log "$web rejects its configuration:"
+			cat "$STACK_DIR/$web-check.log" >&2
 			return 1
 		fi
-		setsid "$bin" -D -f "$STACK_DIR/lighttpd.conf" </dev/null \
-			>>"$STACK_DIR/lighttpd-stderr.log" 2>&1 &
-		STACK_LIGHTTPD_PID=$!
-		printf '%s\n' "$STACK_LIGHTTPD_PID" >"$STACK_DIR/lighttpd.pid"
+		setsid "${STACK_SERVER_RUN[@]}" </dev/null \
+			>>"$STACK_DIR/$web-stderr.log" 2>&1 &
+		STACK_WEB_PID=$!
+		printf '%s\n' "$STACK_WEB_PID" >"$STACK_DIR/web.pid"
 		for i in $(seq 100); do
-			stack_proc_gone "$STACK_LIGHTTPD_PID" && break
+			stack_proc_gone "$STACK_WEB_PID" && break
 			if curl -s -o /dev/null --max-time 2 --cacert "$STACK_CERT" \
 				--resolve "localhost:$https:127.0.0.1" \
 				"https://localhost:$https/"; then
@@ -536,22 +721,41 @@ stack_lighttpd_start() {
 			sleep 0.1
 		done
 		# Most likely another process took a port between our check and
-		# lighttpd's bind: try other ports.
-		stack_lighttpd_stop
+		# the server's bind: try other ports.
+		stack_web_stop_server
 		https='' http=''
-		stack_log "lighttpd did not come up (try $try); its error log:"
-		tail -n 5 "$STACK_DIR/lighttpd-error.log" "$STACK_DIR/lighttpd-stderr.log" >&2 2>/dev/null
+		stack_log "$web did not come up (try $try); its error log:"
+		tail -n 5 "$STACK_DIR/$web-error.log" "$STACK_DIR/$web-stderr.log" >&2 2>/dev/null
 	done
 	return 1
 }
 
-stack_lighttpd_stop() {
-	[ -n "$STACK_LIGHTTPD_PID" ] || return 0
-	stack_proc_stop "$STACK_LIGHTTPD_PID" 10
-	STACK_LIGHTTPD_PID=
-	rm -f "$STACK_DIR/lighttpd.pid"
+stack_web_stop_server() {
+	[ -n "$STACK_WEB_PID" ] || return 0
+	stack_proc_stop "$STACK_WEB_PID" 10
+	STACK_WEB_PID=
+	rm -f "$STACK_DIR/web.pid"
+}
+
+# stack_web_stop: the web server and what stack_web_start started with it.
+stack_web_stop() {
+	stack_web_stop_server
+	if [ -n "$STACK_APP_PID" ]; then
+		stack_proc_stop "$STACK_APP_PID" 10
+		STACK_APP_PID=
+		rm -f "$STACK_DIR/app-server.pid"
+	fi
+	if [ -n "$STACK_AUTHZ_PID" ]; then
+		stack_proc_stop "$STACK_AUTHZ_PID" 15
+		STACK_AUTHZ_PID=
+		rm -f "$STACK_DIR/mdauthd-authz.pid"
+	fi
 	return 0
 }
+
+# The names of earlier releases of this library, for lighttpd.
+stack_lighttpd_start() { stack_web_start; }
+stack_lighttpd_stop() { stack_web_stop; }
 
 # stack_start_all DIR [KEY=VALUE...]: the whole stack; the arguments
 # override mdauthd.conf keys (see stack_mdauthd_config).
@@ -564,14 +768,14 @@ stack_start_all() {
 		stack_db_setup &&
 		stack_mdauthd_start &&
 		stack_cert &&
-		stack_lighttpd_start
+		stack_web_start
 }
 
 # stack_stop_all: stop what runs, web server first so that no request
 # arrives at a stopping daemon.  Safe to call twice.
 stack_stop_all() {
 	[ -n "$STACK_DIR" ] || return 0
-	stack_lighttpd_stop
+	stack_web_stop
 	stack_mdauthd_stop
 	stack_pg_stop
 	return 0

@@ -16,6 +16,8 @@
 # Environment:
 #   top_srcdir, top_builddir   absolute paths (exported by `make check`;
 #                              default: the source tree holding this file)
+#   STACK_WEB=apache|nginx     the web server h_setup starts (default
+#                              lighttpd; see deploy/stack.sh)
 #   MDAUTH_REQUIRE_FIXTURES=1  a missing fixture (PostgreSQL, lighttpd,
 #                              curl, openssl, jq) is an error, not a skip
 #   MDAUTH_KEEP_TEST_DIR=1     keep the state directory even on success
@@ -171,6 +173,22 @@ h_need_fixtures() {
 		! ls /usr/lib*/lighttpd/mod_openssl.so >/dev/null 2>&1; then
 		skip_all "lighttpd mod_openssl not installed (lighttpd-mod-openssl)"
 	fi
+	case $(stack_web) in
+	apache)
+		stack_apache_bin >/dev/null || skip_all "apache2 not installed"
+		[ -e "${STACK_APACHE_MODULES:-/usr/lib/apache2/modules}/mod_authnz_fcgi.so" ] ||
+			skip_all "Apache's mod_authnz_fcgi not installed"
+		;;
+	nginx)
+		stack_nginx_bin >/dev/null || skip_all "nginx not installed"
+		"$(stack_nginx_bin)" -V 2>&1 | grep -q -- --with-http_auth_request_module ||
+			skip_all "nginx without the auth_request module"
+		;;
+	esac
+	if [ "$(id -u)" -eq 0 ] && [ "$(stack_web)" != lighttpd ] &&
+		! id www-data >/dev/null 2>&1; then
+		skip_all "running as root without a www-data user for the web server"
+	fi
 	if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
 		skip_all "running as root without a postgres system user to run PostgreSQL"
 	fi
@@ -188,7 +206,8 @@ H_PLAIN_URL=
 
 # h_setup [KEY=VALUE...]: a temporary directory with PostgreSQL (migrated),
 # mdauthd (configured with the defaults of deploy/stack.sh, log_level =
-# debug, and the given keys) and lighttpd with TLS.  Teardown is automatic.
+# debug, and the given keys) and a web server with TLS: lighttpd, or the
+# one STACK_WEB names (apache, nginx).  Teardown is automatic.
 h_setup() {
 	h_need_fixtures
 	H_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mdauth-it.XXXXXX") || bail "mktemp failed"
@@ -236,7 +255,8 @@ h_teardown() {
 		[ "${MDAUTH_KEEP_TEST_DIR:-0}" = 1 ]; then
 		# mdauthd-*.log: daemons a test started itself (h_start).
 		for f in mdauthd.log $(cd "$H_DIR" && ls mdauthd-*.log 2>/dev/null) \
-			lighttpd-error.log postgresql.log migrate.log \
+			lighttpd-error.log apache-error.log nginx-error.log \
+			app-server-error.log postgresql.log migrate.log \
 			$(cd "$H_DIR" && ls reports/* 2>/dev/null); do
 			[ -s "$H_DIR/$f" ] || continue
 			printf '==== tail of %s\n' "$H_DIR/$f" >&2

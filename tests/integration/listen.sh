@@ -1,7 +1,8 @@
 #!/bin/bash
 # Where mdauthd takes its FastCGI connections: `listen = host:port`, a
 # Unix socket (its mode, a stale socket replaced, any other file refused),
-# or, with listen unset, the socket inherited on fd 0 from spawn-fcgi; and
+# or, with listen unset, the socket inherited on fd 0 from spawn-fcgi or
+# from lighttpd's bin-path; and
 # a clear refusal when listen is unset and fd 0 is not a socket.
 . "$(dirname "$0")/lib.sh"
 
@@ -59,6 +60,55 @@ done
 is "$(h_health_at "127.0.0.1:$port")" 200 \
 	"listen unset, spawn-fcgi -p: GET /health through the inherited TCP socket answers 200"
 h_stopped_ok "listen unset, spawn-fcgi -p"
+
+# --- listen unset: lighttpd bin-path spawns the daemon on fd 0 --------------
+# lighttpd makes the socket, starts "bin-path" with it on fd 0 and stops it
+# (SIGTERM) when lighttpd itself stops.  The sanitizer settings are passed
+# on: lighttpd gives a spawned process a clean environment.
+h_conf binpath "workers = 2" "require_tls = no"
+mkdir -p "$H_DIR/www"
+for _ in 1 2 3; do
+	port=$(stack_free_port) || bail "no free TCP port"
+	cat >"$H_DIR/binpath-lighttpd.conf" <<EOF2
+server.modules = ("mod_fastcgi")
+server.document-root = "$H_DIR/www"
+server.bind = "127.0.0.1"
+server.port = $port
+server.errorlog = "$H_DIR/mdauthd-binpath.log"
+fastcgi.server = ("/api/auth" => ((
+	"socket" => "$H_DIR/binpath.sock",
+	"bin-path" => "$MDAUTHD -c $H_DIR/binpath.conf",
+	"bin-environment" => (
+		"ASAN_OPTIONS" => "${ASAN_OPTIONS:-}",
+		"UBSAN_OPTIONS" => "${UBSAN_OPTIONS:-}",
+	),
+	"max-procs" => 1,
+	"check-local" => "disable",
+)))
+EOF2
+	setsid "$(stack_lighttpd_bin)" -D -f "$H_DIR/binpath-lighttpd.conf" \
+		</dev/null >>"$H_DIR/mdauthd-binpath.log" 2>&1 &
+	lpid=$!
+	h_on_teardown "kill $lpid 2>/dev/null"
+	h_wait_for 5 stack_port_listening "$port" && break
+	kill "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+done
+binpath_health() {
+	[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+		"http://127.0.0.1:$port/api/auth/health")" = 200 ]
+}
+ok "listen unset, lighttpd bin-path: GET /api/auth/health through lighttpd answers 200" \
+	h_wait_for 10 binpath_health
+spawned=$(ps -o pid=,comm= --ppid "$lpid" | awk '$2 == "mdauthd" { print $1 }')
+like "$spawned" '^[0-9]+$' "lighttpd bin-path: lighttpd's child is mdauthd itself"
+is "$(h_children "$spawned" | grep -c .)" 2 \
+	"lighttpd bin-path: the master forks its 2 workers on the socket it was given"
+kill -TERM "$lpid"
+wait "$lpid"
+binpath_gone() { stack_proc_gone "$spawned" && [ -z "$(h_children "$spawned")" ]; }
+ok "lighttpd bin-path: when lighttpd stops, the daemon and its workers stop too" \
+	h_wait_for 15 binpath_gone
 
 start=$(h_now)
 out=$(timeout 10 "$MDAUTHD" -c "$H_DIR/inherit.conf" </dev/null 2>&1)

@@ -268,6 +268,83 @@ test_handlers_without_database(void)
 	    "(idempotent)");
 }
 
+/* Does the response carry this header with this value? */
+static int
+has_header(const char *name, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < resp.nheaders; i++)
+		if (strcmp(resp.headers[i].name, name) == 0)
+			return value == NULL ||
+			    strcmp(resp.headers[i].value, value) == 0;
+	return 0;
+}
+
+/*
+ * The Authorizer role: the path and method do not matter, only the
+ * credentials; a denial is the same error the API gives.
+ */
+static void
+test_authorizer_without_database(void)
+{
+	char *none[] = { "FCGI_ROLE=AUTHORIZER", "REQUEST_METHOD=DELETE",
+	    "PATH_INFO=/nowhere", "HTTPS=on", NULL };
+	char *no_path[] = { "FCGI_ROLE=AUTHORIZER", "HTTPS=on",
+	    "FCGI_APACHE_ROLE=AUTHENTICATOR", NULL };
+	char *basic[] = { "FCGI_ROLE=AUTHORIZER", "REQUEST_METHOD=GET",
+	    "HTTP_AUTHORIZATION=Basic YWxpY2U6cHc=", "HTTPS=on", NULL };
+	char *malformed[] = { "FCGI_ROLE=AUTHORIZER", "REQUEST_METHOD=GET",
+	    "HTTP_AUTHORIZATION=Bearer a b", "HTTPS=on", NULL };
+	char *foreign[] = { "FCGI_ROLE=AUTHORIZER", "REQUEST_METHOD=GET",
+	    "HTTP_AUTHORIZATION=Bearer not-one-of-ours", "HTTPS=on", NULL };
+	char *passwd[] = { "FCGI_ROLE=AUTHORIZER", "REQUEST_METHOD=GET",
+	    "FCGI_APACHE_ROLE=AUTHENTICATOR", "REMOTE_USER=alice",
+	    "REMOTE_PASSWD=correct horse", "HTTPS=on", NULL };
+	char *plain[] = { "FCGI_ROLE=AUTHORIZER", "REQUEST_METHOD=GET",
+	    "HTTP_AUTHORIZATION=Bearer not-one-of-ours", NULL };
+	char *odd_apache[] = { "FCGI_ROLE=AUTHORIZER", "REQUEST_METHOD=GET",
+	    "FCGI_APACHE_ROLE=JANITOR", "HTTPS=on", NULL };
+	char *filter[] = { "FCGI_ROLE=FILTER", "REQUEST_METHOD=GET",
+	    "PATH_INFO=/health", "HTTPS=on", NULL };
+
+	dispatch(none);
+	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
+	    "authorizer: no credentials on an unknown path and method is "
+	    "401 with a plain challenge, not 404 or 405");
+	ok(!has_header("Variable-REMOTE_USER", NULL),
+	    "authorizer: a denial names no user");
+	dispatch(no_path);
+	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
+	    "authorizer: no PATH_INFO (Apache authn) is 401 too");
+	dispatch(basic);
+	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
+	    "authorizer: Basic credentials without REMOTE_PASSWD are "
+	    "401 with a plain challenge");
+	dispatch(malformed);
+	ok(is_error(400, "invalid_request") &&
+	    resp.challenge == CHALLENGE_INVALID_REQUEST,
+	    "authorizer: malformed Bearer credentials are 400 invalid_request");
+	dispatch(foreign);
+	ok(is_error(401, "invalid_token") &&
+	    resp.challenge == CHALLENGE_INVALID_TOKEN,
+	    "authorizer: a token that cannot be ours is 401 invalid_token");
+	dispatch(passwd);
+	ok(is_error(401, "invalid_token") &&
+	    resp.challenge == CHALLENGE_INVALID_TOKEN,
+	    "authorizer: a Basic password that is not a token is "
+	    "401 invalid_token, never a password check");
+	dispatch(plain);
+	ok(is_error(403, "tls_required"),
+	    "authorizer: without HTTPS and with require_tls it is 403");
+	dispatch(odd_apache);
+	ok(resp.status == 500,
+	    "authorizer: an unknown FCGI_APACHE_ROLE is refused with 500");
+	dispatch(filter);
+	ok(resp.status == 500,
+	    "the FILTER role is refused with 500, never served as a responder");
+}
+
 int
 main(void)
 {
@@ -282,6 +359,7 @@ main(void)
 	test_tls();
 	test_body_checks();
 	test_handlers_without_database();
+	test_authorizer_without_database();
 
 	resp_free(&resp);
 	request_free(&req);

@@ -1,0 +1,15 @@
+#!/bin/sh
+# whoami.cgi -- the example protected application: a CGI program that
+# shows whom the web server let through.  It stands for your own API
+# behind mdauth; the configurations in deploy/ serve it as /api/whoami.cgi.
+#
+# The user arrives as the CGI variables REMOTE_USER, AUTH_USER_ID and
+# AUTH_SESSION_ID (lighttpd and Apache: mdauthd's Variable-* answer as a
+# FastCGI authorizer), or as the request headers X-Auth-User,
+# X-Auth-User-Id and X-Auth-Session-Id (nginx auth_request, which sets
+# them itself so that a client cannot).
+printf 'Content-Type: text/plain\r\nCache-Control: no-store\r\n\r\n'
+printf 'user=%s\n' "${REMOTE_USER:-${HTTP_X_AUTH_USER:-}}"
+printf 'user_id=%s\n' "${AUTH_USER_ID:-${HTTP_X_AUTH_USER_ID:-}}"
+printf 'session_id=%s\n' "${AUTH_SESSION_ID:-${HTTP_X_AUTH_SESSION_ID:-}}"
+printf 'path_info=%s\n' "${PATH_INFO:-}"
