@@ -90,6 +90,7 @@ request_from_params(struct request *req, FCGX_ParamArray envp)
 	req->remote_passwd = FCGX_GetParam("REMOTE_PASSWD", envp);
 	req->method = request_method(FCGX_GetParam("REQUEST_METHOD", envp));
 	req->path = request_param(envp, "PATH_INFO", "");
+	req->uri = request_param(envp, "REQUEST_URI", "");
 	req->content_type = FCGX_GetParam("CONTENT_TYPE", envp);
 	req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
 	req->remote_addr = request_param(envp, "REMOTE_ADDR", "");

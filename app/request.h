@@ -58,6 +58,7 @@ struct request {
 	const char	*remote_passwd;	/* REMOTE_PASSWD (Apache, Basic); NULL when unset */
 	enum http_method method;
 	const char	*path;		/* PATH_INFO; "" when unset */
+	const char	*uri;		/* REQUEST_URI; "" when unset */
 	const char	*content_type;	/* NULL when unset */
 	long long	 content_length; /* -1 when unset or unparsable */
 	bool		 content_length_bad;

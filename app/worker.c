@@ -118,6 +118,24 @@ worker_clock(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The path of the request log line: PATH_INFO, or for an authorizer (which
+ * has none) the path of REQUEST_URI.  Never the query string, where a
+ * careless client may have put a token.
+ */
+static const char *
+worker_log_path(const struct request *req, char *buf, size_t size)
+{
+	const char *p = req->role == ROLE_AUTHORIZER ? req->uri : req->path;
+	size_t n = strcspn(p, "?");
+
+	if (n > size - 1)
+		n = size - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return text_sanitize(buf, buf, n);
+}
+
 /* One request: parameters in, response out, one log line. */
 static void
 worker_serve(struct ctx *ctx, FCGX_Request *fr)
@@ -136,7 +154,8 @@ worker_serve(struct ctx *ctx, FCGX_Request *fr)
 	log_info("%s%s %s %d %.1fms user=%s",
 	    req.role == ROLE_AUTHORIZER ? "authorizer " : "",
 	    req.method == METHOD_OTHER ? "-" : http_method_names[req.method],
-	    text_sanitize(req.path, path, sizeof(path) - 1), resp.status, (worker_clock() - start) * 1000,
+	    worker_log_path(&req, path, sizeof(path)), resp.status,
+	    (worker_clock() - start) * 1000,
 	    resp.log_user != NULL ? resp.log_user : "-");
 	resp_free(&resp);
 	request_free(&req);

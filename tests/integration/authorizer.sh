@@ -26,7 +26,7 @@ bob=$TOKEN
 # (the raw response: CGI headers, blank line, body) and AZ_BODY.
 authz() {
 	AZ_OUT=$("$FCGI_REQUEST" "$STACK_MDAUTHD_SOCKET" 2 REQUEST_METHOD=PUT \
-		REQUEST_URI=/api/messages/7 HTTPS="${AZ_HTTPS-on}" REMOTE_ADDR=127.0.0.1 "$@" |
+		REQUEST_URI="${AZ_URI-/api/messages/7}" HTTPS="${AZ_HTTPS-on}" REMOTE_ADDR=127.0.0.1 "$@" |
 		tr -d '\r')
 	AZ_STATUS=$(sed -n 's/^Status: \([0-9]*\).*/\1/p' <<<"$AZ_OUT" | head -n 1)
 	AZ_BODY=$(sed '1,/^$/d' <<<"$AZ_OUT")
@@ -95,6 +95,14 @@ authz_filter() {
 		PATH_INFO=/health HTTPS=on | tr -d '\r' | sed -n 's/^Status: //p'
 }
 like "$(authz_filter)" '^500' "the Filter role is answered 500"
+
+# The request log: one line, with the path of REQUEST_URI but never its
+# query string, where a careless client may have put a token.
+AZ_URI="/api/log-check?access_token=$bob" authz HTTP_AUTHORIZATION="Bearer $bob"
+is "$AZ_STATUS" 200 "authorizer: a request with a query string is judged by its header"
+like "$(grep -F ' /api/log-check ' "$H_DIR/mdauthd.log")" \
+	'info: authorizer PUT /api/log-check 200 [0-9.]+ms user=[0-9]+$' \
+	"authorizer: the request log line has the method, path, status, time and user id"
 
 ok "no token or password in mdauthd's log" \
 	bash -c '! grep -F -e "$1" -e "$2" -e "$3" "$4"' _ "$alice" "$bob" "$PW" "$H_DIR/mdauthd.log"
