@@ -6,6 +6,7 @@
  *	master_reap		collect dead workers, schedule replacements
  *	master_reload		SIGHUP: new configuration, new generation
  *	master_signal_all	signal every worker, old generations too
+ *	master_stop_listening	SIGTERM: no new connections
  *
  * The master also owns the password-hash budget (hashslots.c): one set
  * per generation of workers, removed when that generation is gone.
@@ -200,6 +201,27 @@ master_reload(struct master *m)
 	log_info("reload: configuration reloaded, %d workers", m->nslots);
 }
 
+/*
+ * Stop taking connections once a stop begins.  The workers put /dev/null
+ * in place of their copies when they get SIGTERM; once the master's copy
+ * is closed too, a client that connects now is refused at once (the Unix
+ * socket is also unlinked) instead of waiting in the backlog until the
+ * last worker has gone.  An inherited socket (fd 0) is only closed: it
+ * belongs to whoever made it (systemd keeps its copy and queues the next
+ * connections for the next start).
+ */
+static void
+master_stop_listening(struct master *m)
+{
+	if (m->listen_fd == -1)
+		return;
+	if (m->conf->listen != NULL && m->conf->listen[0] == '/' &&
+	    unlink(m->conf->listen) == -1 && errno != ENOENT)
+		log_warn("master: unlink %s: %m", m->conf->listen);
+	close(m->listen_fd);
+	m->listen_fd = -1;
+}
+
 int
 master_run(struct conf *conf, const char *conf_path, int listen_fd)
 {
@@ -279,6 +301,7 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 			stopping = true;
 			deadline = master_clock() + m.conf->shutdown_timeout;
 			master_signal_all(&m, SIGTERM);
+			master_stop_listening(&m);
 			break;
 		case SIGHUP:
 			if (!stopping)
@@ -290,9 +313,7 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 	}
 	hashslots_destroy(m.slots_id);
 	hashslots_destroy(m.old_slots_id);
-	if (m.conf->listen != NULL && m.conf->listen[0] == '/' &&
-	    unlink(m.conf->listen) == -1 && errno != ENOENT)
-		log_warn("master: unlink %s: %m", m.conf->listen);
+	master_stop_listening(&m);
 	log_info("master: stopped");
 	return 0;
 }

@@ -4,20 +4,32 @@
  *	worker_main		set up, then the accept loop
  *	worker_dispatch		checks every request passes before its handler
  *	worker_serve		one FastCGI request, start to end
- *	worker_on_signal	SIGTERM/SIGINT: finish the request, then stop
+ *	worker_on_signal	SIGTERM/SIGINT: finish, drain, then stop
+ *	worker_on_alarm		the end of the drain
  *
- * A worker serves one request at a time.  SIGTERM/SIGINT put /dev/null
- * in place of the listening socket (dup2(2) is async-signal-safe): a
- * request in hand is finished as usual (SA_RESTART, so no read is cut
- * short), and the next accept(2), whether it is already waiting or about
- * to start, fails at once on a descriptor that is not a socket.  There is
- * no window in which a stop request can be lost or an accepted request
- * dropped.
+ * A worker serves one request at a time.  On SIGTERM/SIGINT it finishes
+ * the request in hand as usual (SA_RESTART, so no read is cut short), then
+ * takes the connections already waiting in the listen queue, and stops
+ * when the queue is empty, or at the latest a second after it was free
+ * (over TCP the queue may never empty while clients keep coming).  A
+ * connection the web server has already made is served, not reset; the
+ * master's shutdown_timeout bounds it all.
+ *
+ * Stopping is done by putting /dev/null in place of the listening socket
+ * (dup2(2) is async-signal-safe), in this process only: the next
+ * accept(2), whether it is already waiting or about to start, fails at
+ * once on a descriptor that is not a socket.  The signal handler does that
+ * itself when the worker is idle and the queue is empty; otherwise the
+ * loop does it when the queue is, and SIGALRM a second after the worker
+ * began to drain does it in any case, so that a worker that lost the race
+ * for the last connection does not wait in accept(2).  Nothing here changes the socket
+ * itself, which the next generation of workers (SIGHUP) shares.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +41,31 @@
 #include "text.h"
 #include "worker.h"
 
+/* How long a stopping worker goes on taking connections already queued. */
+#define WORKER_DRAIN_SECONDS	1
+
 static volatile sig_atomic_t worker_stop;
+static volatile sig_atomic_t worker_idle;	/* in accept, or about to be */
+static volatile sig_atomic_t worker_draining;	/* the alarm is set */
 static int worker_listen_fd = -1;
 static int worker_devnull = -1;
+
+/* Is a connection waiting in the listen queue?  (poll(2) is async-signal-safe.) */
+static int
+worker_queue_waiting(void)
+{
+	struct pollfd pfd = { .fd = worker_listen_fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0;
+}
+
+/* Stop accepting: the listening socket becomes /dev/null in this process. */
+static void
+worker_close_listener(void)
+{
+	if (worker_devnull != -1)
+		dup2(worker_devnull, worker_listen_fd);
+}
 
 static void
 worker_on_signal(int sig)
@@ -39,9 +73,26 @@ worker_on_signal(int sig)
 	int saved = errno;
 
 	(void)sig;
-	worker_stop = 1;
-	if (worker_devnull != -1)
-		dup2(worker_devnull, worker_listen_fd);
+	if (!worker_stop) {
+		worker_stop = 1;
+		if (worker_idle) {
+			worker_draining = 1;
+			alarm(WORKER_DRAIN_SECONDS);
+			if (!worker_queue_waiting())
+				worker_close_listener();
+		}
+	}
+	errno = saved;
+}
+
+static void
+worker_on_alarm(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (worker_stop)
+		worker_close_listener();
 	errno = saved;
 }
 
@@ -183,6 +234,8 @@ worker_main(const struct conf *conf, int listen_fd)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = worker_on_alarm;
+	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
@@ -208,7 +261,15 @@ worker_main(const struct conf *conf, int listen_fd)
 		_exit(1);
 	}
 	log_debug("worker: ready");
-	while (!worker_stop) {
+	for (;;) {
+		/* Stopping: only what is already queued (see the top). */
+		worker_idle = 1;
+		if (worker_stop && !worker_draining) {
+			worker_draining = 1;
+			alarm(WORKER_DRAIN_SECONDS);
+		}
+		if (worker_stop && !worker_queue_waiting())
+			break;
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (worker_stop)
 				break;
@@ -218,6 +279,7 @@ worker_main(const struct conf *conf, int listen_fd)
 			status = 1;
 			break;
 		}
+		worker_idle = 0;
 		worker_serve(&ctx, &fr);
 		FCGX_Finish_r(&fr);
 		if (conf->max_requests > 0 && ++served >= conf->max_requests) {

@@ -77,4 +77,90 @@ ok "nothing accepts on the daemon's socket after SIGTERM" h_socket_dead
 req GET /health
 isnt "$STATUS" 200 "requests through lighttpd no longer reach the daemon"
 
+# --- SIGTERM with a request in flight ----------------------------------------
+# A login made slow on purpose (argon2id with many passes) is in a worker
+# when SIGTERM comes: it completes, while the socket stops taking new
+# connections at once rather than leaving them in the backlog.
+h_restart_mdauthd workers=2 argon2_iterations=100 shutdown_timeout=20
+master=$STACK_MDAUTHD_PID
+h_user_add slow 'correct horse battery staple'
+# lighttpd disabled the backend when the socket vanished; wait until it
+# routes to the daemon again.
+h_routed() {
+	req GET /health
+	[ "$STATUS" = 200 ]
+}
+h_wait_for 10 h_routed || bail "lighttpd does not reach the restarted daemon"
+start=$(h_now)
+curl -sS --max-time 30 --cacert "$STACK_CERT" \
+	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
+	-H 'Content-Type: application/json' \
+	--data-binary '{"username":"slow","password":"correct horse battery staple"}' \
+	-o "$H_DIR/slow-body" -w '%{http_code}' "$H_URL/login" >"$H_DIR/slow-status" &
+slow=$!
+# The login is in a worker once one of them is running (hashing).
+h_login_started() {
+	ps -o stat= --ppid "$master" | grep -q '^R'
+}
+ok "a worker is busy with the slow login" h_wait_for 10 h_login_started
+kill -TERM "$master"
+h_socket_refuses() {
+	[ ! -e "$STACK_MDAUTHD_SOCKET" ] &&
+		! timeout 2 cgi-fcgi -bind -connect "$STACK_MDAUTHD_SOCKET" </dev/null >/dev/null 2>&1
+}
+ok "SIGTERM: the socket is gone and refuses new connections within 1 s" \
+	h_wait_for 1 h_socket_refuses
+wait "$slow"
+is "$(cat "$H_DIR/slow-status")" 200 "SIGTERM: the login in flight completes with 200 ($(h_elapsed "$start") s)"
+like "$(jq -r .token "$H_DIR/slow-body")" "$H_TOKEN_RE" "SIGTERM: ... and its token"
+for i in $(seq 200); do
+	stack_proc_gone "$master" && break
+	sleep 0.1
+done
+wait "$master"
+is "$?" 0 "SIGTERM: the master exits 0 once the request is done"
+ok "SIGTERM: nothing had to be killed at shutdown_timeout" \
+	sh -c "! grep -q 'shutdown_timeout reached' '$STACK_DIR/mdauthd.log'"
+STACK_MDAUTHD_PID=
+
+# --- SIGTERM with a connection waiting in the queue --------------------------
+# One worker, busy with a slow login; a validate waits in the listen queue
+# (lighttpd has connected, no worker has accepted).  After SIGTERM the
+# worker finishes the login, then serves the waiting validate before it
+# stops: a connection already made is not reset.
+h_restart_mdauthd workers=1 argon2_iterations=100 shutdown_timeout=20
+master=$STACK_MDAUTHD_PID
+h_wait_for 10 h_routed || bail "lighttpd does not reach the restarted daemon"
+h_login_ok alice 'correct horse battery staple'
+token=$TOKEN
+curl -sS --max-time 30 --cacert "$STACK_CERT" \
+	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
+	-H 'Content-Type: application/json' \
+	--data-binary '{"username":"slow","password":"correct horse battery staple"}' \
+	-o /dev/null -w '%{http_code}' "$H_URL/login" >"$H_DIR/slow-status" &
+slow=$!
+ok "the only worker is busy with the slow login" h_wait_for 10 h_login_started
+curl -sS --max-time 30 --cacert "$STACK_CERT" \
+	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
+	-H "Authorization: Bearer $token" \
+	-o /dev/null -w '%{http_code}' "$H_URL/validate" >"$H_DIR/queued-status" &
+queued=$!
+# The validate is queued once mdauthd's socket has a connection waiting
+# (ss: Recv-Q of the listening socket).
+h_queued() {
+	[ "$(ss -Hxl src "$STACK_MDAUTHD_SOCKET" | awk '{ print $3 }')" -ge 1 ] 2>/dev/null
+}
+ok "a validate waits in the listen queue" h_wait_for 10 h_queued
+kill -TERM "$master"
+wait "$slow" "$queued"
+is "$(cat "$H_DIR/slow-status")" 200 "SIGTERM, queue: the login in hand completes with 200"
+is "$(cat "$H_DIR/queued-status")" 200 "SIGTERM, queue: the validate that was waiting is served, 200"
+for i in $(seq 200); do
+	stack_proc_gone "$master" && break
+	sleep 0.1
+done
+wait "$master"
+is "$?" 0 "SIGTERM, queue: the master exits 0"
+STACK_MDAUTHD_PID=
+
 done_testing
