@@ -31,6 +31,24 @@ for f in mdauthd.socket mdauthd.service mdauth-prune.service mdauth-prune.timer;
 	is "$rc:$out" "0:" "systemd-analyze verify $f: no error and nothing to report"
 done
 
+# The authorizer service for Apache, made from mdauthd.service by the
+# command in the README (section "Behind a web server").
+cmd=$(sed -n '/^      sed -e .\/^#\/d. -e .s|\/mdauth.conf|/,/mdauthd-authz.service$/p' \
+	"$top_srcdir/README.md" | sed 's/^      //')
+like "$cmd" 'mdauthd-authz.service$' "the README has the command that makes mdauthd-authz.service"
+cmd=${cmd//deploy\/systemd\/mdauthd.service/$work/mdauthd.service}
+cmd=${cmd//\/etc\/systemd\/system\//$work/}
+(cd "$work" && eval "$cmd") || bail "the README's command failed: $cmd"
+out=$(verify ./mdauthd-authz.service)
+is "$?:$out" "0:" "systemd-analyze verify mdauthd-authz.service (from the README): nothing to report"
+authz=$work/mdauthd-authz.service
+is "$(sed -n 's/^ExecStart=//p' "$authz")" "$MDAUTHD -c /etc/mdauth/mdauth-authz.conf" \
+	"mdauthd-authz.service: runs with mdauth-authz.conf"
+ok "mdauthd-authz.service: no socket activation" \
+	sh -c "! grep -q 'socket' '$authz'"
+ok "mdauthd-authz.service: as hardened as mdauthd.service" \
+	grep -qx 'ProtectSystem=strict' "$authz"
+
 # The check can fail: a misspelt value is reported.
 sed 's/^KillMode=mixed/KillMode=mixd/' "$work/mdauthd.service" >"$work/broken.service"
 out=$(verify ./broken.service)
