@@ -212,7 +212,17 @@ struct db {
 	char		*conninfo;
 	int		 timeout;
 	double		 next_attempt;	/* monotonic seconds */
+	double		 last_logged;	/* last connect failure logged */
+	long		 failures;	/* connect failures since the last success */
+	long		 unlogged;	/* of those, not logged */
 };
+
+/*
+ * In an outage every request of every worker tries to connect; each
+ * worker logs a failed connect at most this often (the rest at debug),
+ * and says how many failures there were once it is back.
+ */
+#define DB_LOG_INTERVAL		10.0	/* seconds */
 
 /*
  * After a failure that cost time (a connect or statement that ran into
@@ -349,6 +359,55 @@ db_send(struct db *db, enum db_stmt stmt, int n, const char *const *values,
 	return db_collect(db->conn, db_clock() + db->timeout, timed_out);
 }
 
+/*
+ * libpq's message on one line: with several hosts it has a line for each
+ * (the stopped primary, then the standby that is read-only), and hints
+ * on lines of their own.  Line breaks become "; ", other control
+ * characters spaces.
+ */
+static const char *
+db_message(const char *msg, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *msg != '\0' && n + 3 < size; msg++) {
+		if (*msg == '\n') {
+			while (msg[1] == '\t' || msg[1] == ' ')
+				msg++;
+			if (msg[1] != '\0') {
+				buf[n++] = ';';
+				buf[n++] = ' ';
+			}
+		} else
+			buf[n++] = (unsigned char)*msg < 0x20 ? ' ' : *msg;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A failed connect: logged, but not on every request of an outage. */
+static void
+db_connect_failed(struct db *db, const char *why)
+{
+	char buf[1024];
+	double now = db_clock();
+
+	db->failures++;
+	if (db->failures > 1 && now - db->last_logged < DB_LOG_INTERVAL) {
+		db->unlogged++;
+		log_debug("db: connect: %s", db_message(why, buf, sizeof(buf)));
+		return;
+	}
+	db->last_logged = now;
+	if (db->unlogged > 0)
+		log_error("db: connect: %s (and %ld more failures since the "
+		    "last message)", db_message(why, buf, sizeof(buf)),
+		    db->unlogged);
+	else
+		log_error("db: connect: %s", db_message(why, buf, sizeof(buf)));
+	db->unlogged = 0;
+}
+
 static int
 db_connect(struct db *db)
 {
@@ -384,9 +443,8 @@ db_connect(struct db *db)
 
 	db->conn = PQconnectdbParams(keys, values, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		log_error("db: connect: %.*s", db->conn == NULL ? 13 :
-		    (int)strcspn(PQerrorMessage(db->conn), "\n"),
-		    db->conn == NULL ? "out of memory" : PQerrorMessage(db->conn));
+		db_connect_failed(db, db->conn == NULL ? "out of memory" :
+		    PQerrorMessage(db->conn));
 		goto fail;
 	}
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
@@ -416,7 +474,14 @@ db_connect(struct db *db)
 		}
 		PQclear(res);
 	}
-	log_info("db: connected to %s as %s", PQdb(db->conn), PQuser(db->conn));
+	if (db->failures > 0)
+		log_info("db: connected to %s as %s on %s, after %ld failed "
+		    "attempts", PQdb(db->conn), PQuser(db->conn),
+		    PQhost(db->conn), db->failures);
+	else
+		log_info("db: connected to %s as %s on %s", PQdb(db->conn),
+		    PQuser(db->conn), PQhost(db->conn));
+	db->failures = db->unlogged = 0;
 	return 1;
 fail:
 	db_disconnect(db);

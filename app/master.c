@@ -300,8 +300,9 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 			    conf->shutdown_timeout);
 			stopping = true;
 			deadline = master_clock() + m.conf->shutdown_timeout;
-			master_signal_all(&m, SIGTERM);
+			/* First no new connections, then the workers drain. */
 			master_stop_listening(&m);
+			master_signal_all(&m, SIGTERM);
 			break;
 		case SIGHUP:
 			if (!stopping)

@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -245,6 +246,17 @@ worker_main(const struct conf *conf, int listen_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
+	/*
+	 * argon2id allocates argon2_memory (64 MiB by default) per hash and
+	 * frees it.  glibc serves blocks that large with mmap(2), but raises
+	 * that threshold after the first such free, so from the second hash
+	 * on the block comes from the heap and stays resident.  A fixed
+	 * threshold keeps every hash in mmap(2): its memory goes back to the
+	 * system when the hash is done (mallopt(3): setting the threshold
+	 * turns the dynamic adjustment off).
+	 */
+	if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1)
+		log_debug("worker: mallopt(M_MMAP_THRESHOLD) refused");
 	if ((db = db_new(conf->database, conf->db_timeout)) == NULL) {
 		log_error("worker: out of memory");
 		_exit(1);

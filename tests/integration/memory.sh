@@ -1,0 +1,90 @@
+#!/bin/bash
+# Memory: a worker gives back the argon2id memory of each login, and under
+# load the workers' resident size after a warm-up and after 100 000 more
+# validates through lighttpd (one in ten with an unknown
+# token, so that the 401 path runs too).  Each worker serves about half of
+# them; growth above 2 MiB in one worker means at least ~40 bytes kept per
+# request (the smallest thing a request allocates, a token or a JSON
+# object, is bigger), while allocator noise after a warm-up stays well
+# below that.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/load.sh"
+load_need_wrk
+
+WORKERS=2
+CONNS=8
+WARMUP=20000
+REQUESTS=100000
+LIMIT_KB=2048
+
+h_setup workers=$WORKERS
+master=$STACK_MDAUTHD_PID
+h_wait_for 5 h_has_children "$master" $WORKERS || bail "expected $WORKERS workers"
+h_user_add alice 'correct horse battery staple'
+
+# f_rss PID FIELD: FIELD (VmRSS, RssAnon) of /proc/PID/status, in kB.
+f_rss() {
+	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# Each login hashes with argon2id (argon2_memory, 64 MiB by default); the
+# worker must give that memory back, or every worker would keep it.
+declare -A fresh
+for w in $(h_children "$master"); do
+	fresh[$w]=$(f_rss "$w" VmRSS)
+done
+for _ in 1 2 3 4 5 6; do
+	h_login_ok alice 'correct horse battery staple'
+done
+token=$TOKEN
+unknown=$(h_random_token)
+hashed=$(grep -c 'login: status 200' "$H_DIR/mdauthd.log")
+for w in $(h_children "$master"); do
+	now=$(f_rss "$w" VmRSS)
+	n=$(grep -c "mdauthd\[$w\]: debug: login: status 200" "$H_DIR/mdauthd.log")
+	diag "worker $w: VmRSS ${fresh[$w]} kB before any login, $now kB after $n of the $hashed logins"
+	ok "worker $w: after $n argon2id logins its VmRSS is within $LIMIT_KB kB of before ($((now - ${fresh[$w]})) kB)" \
+		test "$((now - ${fresh[$w]}))" -le "$LIMIT_KB"
+done
+
+# f_run NAME N: N validates (N / CONNS per connection), every 10th of each
+# connection with the unknown token; checks that each got its answer.
+f_run() {
+	local name=$1 n=$2 per=$(($2 / CONNS))
+	load_start_limit "$name" "$per" "$CONNS" "$token" "$unknown" 10
+	load_wait "$name" || bail "wrk failed"
+	diag "$(load_summary "$name")"
+	is "$(load_get "$name" status_200) $(load_get "$name" status_401)" \
+		"$((n - n / 10)) $((n / 10))" \
+		"$name: $n validates: $((n - n / 10)) answered 200 and $((n / 10)) answered 401"
+	is "$(load_failed "$name")" "$((n / 10))" "$name: no other answer, none lost"
+}
+
+workers=$(h_children "$master")
+start=$(h_now)
+f_run warm-up $WARMUP
+declare -A before before_anon
+for w in $workers; do
+	before[$w]=$(f_rss "$w" VmRSS)
+	before_anon[$w]=$(f_rss "$w" RssAnon)
+done
+master_before=$(f_rss "$master" VmRSS)
+
+f_run load $REQUESTS
+diag "$REQUESTS validates in $(h_elapsed "$start") s, warm-up included"
+is "$(h_children "$master")" "$workers" "the same workers served everything (none died or was replaced)"
+for w in $workers; do
+	after=$(f_rss "$w" VmRSS)
+	after_anon=$(f_rss "$w" RssAnon)
+	served=$(grep -c "mdauthd\[$w\]: info: GET /validate " "$H_DIR/mdauthd.log")
+	growth=$((${after:-0} - ${before[$w]:-0}))
+	diag "worker $w ($served validates in all): VmRSS ${before[$w]} kB after the warm-up, $after kB after $REQUESTS more ($growth kB); RssAnon ${before_anon[$w]} -> $after_anon kB"
+	ok "worker $w: VmRSS grew by at most $LIMIT_KB kB over $REQUESTS validates ($growth kB)" \
+		test "$growth" -le "$LIMIT_KB"
+done
+master_after=$(f_rss "$master" VmRSS)
+diag "master: VmRSS $master_before kB -> $master_after kB"
+ok "the master's VmRSS did not grow ($master_before -> $master_after kB)" \
+	test "$((master_after - master_before))" -le 64
+
+done_testing
