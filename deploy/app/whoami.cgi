@@ -13,3 +13,6 @@ printf 'user=%s\n' "${REMOTE_USER:-${HTTP_X_AUTH_USER:-}}"
 printf 'user_id=%s\n' "${AUTH_USER_ID:-${HTTP_X_AUTH_USER_ID:-}}"
 printf 'session_id=%s\n' "${AUTH_SESSION_ID:-${HTTP_X_AUTH_SESSION_ID:-}}"
 printf 'path_info=%s\n' "${PATH_INFO:-}"
+printf 'method=%s\n' "${REQUEST_METHOD:-}"
+# The request body reaches the application too (an authorizer sees none).
+printf 'body_bytes=%s\n' "$(head -c "${CONTENT_LENGTH:-0}" | wc -c)"

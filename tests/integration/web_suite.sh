@@ -140,6 +140,13 @@ is "$(sed -n 's/^user_id=//p' <<<"$BODY")" "$(sql "SELECT id FROM mdauth.users W
 	"$web: protected: the application sees the user id"
 is "$(sed -n 's/^path_info=//p' <<<"$BODY")" /messages/7 "$web: protected: the path reaches the application"
 
+body=$(head -c 3000 /dev/zero | tr '\0' a)
+req_url POST "$APP/whoami.cgi/messages" -H "Authorization: Bearer $phone" \
+	-H 'Content-Type: application/json' --data-binary "{\"text\":\"$body\"}"
+is "$STATUS" 200 "$web: protected POST with a body: the application answers 200"
+is "$(sed -n 's/^method=//p' <<<"$BODY")/$(sed -n 's/^body_bytes=//p' <<<"$BODY")" POST/3011 \
+	"$web: protected POST: the application gets the method and the whole body"
+
 sql "SELECT mdauth.revoke_session(:'id')" id="$phone_session" >/dev/null
 app /whoami.cgi -H "Authorization: Bearer $phone"
 is "$STATUS" 401 "$web: protected, token revoked by SQL: 401 on the next request"
