@@ -5,6 +5,7 @@
  *	master_spawn		fork one worker into a slot
  *	master_reap		collect dead workers, schedule replacements
  *	master_reload		SIGHUP: new configuration, new generation
+ *	master_on_ready		SIGUSR1 from a new worker: retire the old ones
  *	master_signal_all	signal every worker, old generations too
  *	master_stop_listening	SIGTERM: no new connections
  *
@@ -53,6 +54,7 @@ struct master {
 	int		 nslots;
 	pid_t		 old[MASTER_OLD_MAX];	/* previous generations, retiring */
 	int		 nold;
+	bool		 old_waiting;		/* not yet told to stop */
 	int		 slots_id;		/* hash slots of the current workers */
 	int		 old_slots_id;		/* ... of the retiring ones, or -1 */
 	sigset_t	 sigs;
@@ -156,6 +158,30 @@ master_reap(struct master *m, bool stopping)
 	}
 }
 
+/*
+ * SIGUSR1: a worker is ready to take connections.  If it is one of the
+ * current generation and an old one still serves, the old workers now
+ * finish what they hold and exit.
+ */
+static void
+master_on_ready(struct master *m, pid_t pid)
+{
+	int i;
+
+	if (!m->old_waiting)
+		return;
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid == pid && pid != 0)
+			break;
+	if (i == m->nslots)
+		return;		/* an old worker, or one already gone */
+	log_info("reload: new worker %ld ready; stopping %d old workers",
+	    (long)pid, m->nold);
+	for (i = 0; i < m->nold; i++)
+		kill(m->old[i], SIGTERM);
+	m->old_waiting = false;
+}
+
 /* SIGHUP: load the file again; on success, a new generation of workers. */
 static void
 master_reload(struct master *m)
@@ -185,11 +211,16 @@ master_reload(struct master *m)
 		m->slots_id = i;
 		hashslots_use(i);
 	}
-	/* The running workers finish what they hold and exit; new ones take over. */
+	/*
+	 * The running workers become the old generation.  They go on serving
+	 * until a worker of the new one is ready (master_on_ready), so that
+	 * there is no moment without a worker taking connections, even when
+	 * the new workers are slow to start or cannot start at all.
+	 */
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].pid != 0 && m->nold < MASTER_OLD_MAX) {
-			kill(m->slots[i].pid, SIGTERM);
 			m->old[m->nold++] = m->slots[i].pid;
+			m->old_waiting = true;
 		}
 	conf_free(m->conf);
 	*m->conf = fresh;
@@ -227,6 +258,7 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 {
 	struct master m;
 	struct timespec ts;
+	siginfo_t info;
 	double deadline = 0, now, wake;
 	bool stopping = false, killed = false;
 	int i, sig;
@@ -241,6 +273,7 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 	sigaddset(&m.sigs, SIGTERM);
 	sigaddset(&m.sigs, SIGINT);
 	sigaddset(&m.sigs, SIGHUP);
+	sigaddset(&m.sigs, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &m.sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -287,7 +320,7 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 			wake = now;
 		ts.tv_sec = (time_t)(wake - now);
 		ts.tv_nsec = (long)((wake - now - (double)ts.tv_sec) * 1e9);
-		sig = sigtimedwait(&m.sigs, NULL, &ts);
+		sig = sigtimedwait(&m.sigs, &info, &ts);
 		if (sig == -1)
 			continue;	/* EAGAIN (time is up) or EINTR */
 		switch (sig) {
@@ -307,6 +340,10 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 		case SIGHUP:
 			if (!stopping)
 				master_reload(&m);
+			break;
+		case SIGUSR1:
+			if (!stopping && info.si_code == SI_USER)
+				master_on_ready(&m, info.si_pid);
 			break;
 		default:
 			break;		/* SIGCHLD: reaped at the top */

@@ -32,6 +32,7 @@
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -58,6 +59,59 @@ worker_queue_waiting(void)
 	struct pollfd pfd = { .fd = worker_listen_fd, .events = POLLIN };
 
 	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN) != 0;
+}
+
+/*
+ * Take the next connection.  Done here rather than by libfcgi, whose
+ * accept waits up to 2 s on a new Unix-socket connection with select(2),
+ * which a signal interrupts (SA_RESTART does not apply to it): libfcgi
+ * then drops the connection.  accept4(2) is restarted, and fails once the
+ * listener has become /dev/null.
+ */
+static int
+worker_accept(void)
+{
+	int fd;
+
+	do
+		fd = accept4(worker_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	while (fd == -1 && (errno == EINTR || errno == ECONNABORTED) &&
+	    !worker_stop);
+	return fd;
+}
+
+/*
+ * Wait for the next request on a connection the web server keeps open
+ * (FCGI_KEEP_CONN).  A stop that comes while nothing is waiting on it
+ * closes it, between two requests, which the protocol allows; returns 0
+ * then.  The stop is checked with the signals blocked and waited for with
+ * them open (ppoll(2)), so none is missed.
+ */
+static int
+worker_wait_kept(FCGX_Request *fr)
+{
+	struct pollfd pfd = { .fd = fr->ipcFd, .events = POLLIN };
+	sigset_t block, old;
+	int n;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	for (;;) {
+		if (worker_stop) {
+			n = poll(&pfd, 1, 0);
+			break;
+		}
+		if ((n = ppoll(&pfd, 1, NULL, &old)) != -1 || errno != EINTR)
+			break;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (worker_stop && n != 1) {
+		FCGX_Free(fr, 1);
+		return 0;
+	}
+	return 1;
 }
 
 /* Stop accepting: the listening socket becomes /dev/null in this process. */
@@ -223,6 +277,7 @@ worker_main(const struct conf *conf, int listen_fd)
 	struct ctx ctx;
 	struct db *db;
 	long served = 0;
+	pid_t master = getppid();
 
 	worker_listen_fd = listen_fd;
 	if ((worker_devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
@@ -273,33 +328,56 @@ worker_main(const struct conf *conf, int listen_fd)
 		_exit(1);
 	}
 	log_debug("worker: ready");
+	/* The master stops the generation this one replaces once one is ready. */
+	if (getppid() == master)
+		kill(master, SIGUSR1);
 	for (;;) {
-		/* Stopping: only what is already queued (see the top). */
-		worker_idle = 1;
-		if (worker_stop && !worker_draining) {
-			worker_draining = 1;
-			alarm(WORKER_DRAIN_SECONDS);
+		if (fr.ipcFd < 0) {
+			/* Stopping: only what is already queued (see the top). */
+			worker_idle = 1;
+			if (worker_stop && !worker_draining) {
+				worker_draining = 1;
+				alarm(WORKER_DRAIN_SECONDS);
+			}
+			if (worker_stop && !worker_queue_waiting())
+				break;
+			if ((fr.ipcFd = worker_accept()) == -1) {
+				if (worker_stop)
+					break;
+				/* Exit non-zero: the master's backoff applies
+				 * to a worker that cannot accept (EMFILE, ...). */
+				log_error("worker: accept: %m");
+				status = 1;
+				break;
+			}
+			worker_idle = 0;
+			/*
+			 * FCGX_Accept_r first finishes the previous request,
+			 * closing the connection unless it is kept: this keeps
+			 * the new one.  Its begin record sets the real value.
+			 */
+			fr.keepConnection = 1;
+		} else if (!worker_wait_kept(&fr)) {
+			continue;	/* stopping: the kept connection is closed */
 		}
-		if (worker_stop && !worker_queue_waiting())
-			break;
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (worker_stop)
 				break;
-			/* Exit non-zero: the master's backoff applies to a worker
-			 * that cannot accept (EMFILE, ...). */
 			log_error("worker: accept: %m");
 			status = 1;
 			break;
 		}
-		worker_idle = 0;
 		worker_serve(&ctx, &fr);
+		/* A stopping worker does not keep the web server's connection. */
+		if (worker_stop)
+			fr.keepConnection = 0;
 		FCGX_Finish_r(&fr);
 		if (conf->max_requests > 0 && ++served >= conf->max_requests) {
 			log_info("worker: retiring after %ld requests", served);
 			break;
 		}
 	}
-	FCGX_Free(&fr, 0);
+	FCGX_Free(&fr, 1);
 	db_free(db);
 	_exit(status);
 }
