@@ -8,13 +8,23 @@
  * SOCKET is a Unix socket path; ROLE is 1 (RESPONDER), 2 (AUTHORIZER) or
  * 3 (FILTER).  No stdin is sent (an authorizer gets none).  Exits 0 when
  * the application ended the request, 1 otherwise.
+ *
+ * Environment, for the tests of stopping workers:
+ *	FCGI_REQUEST_DELAY=S	wait S seconds (decimal) between connect(2) and
+ *				the first byte, as a web server may
+ *	FCGI_REQUEST_KEEP=1	ask to keep the connection (FCGI_KEEP_CONN);
+ *				after the request, wait (at most 60 s) for the
+ *				application to close it, print "closed" on
+ *				stderr when it does and exit 0, else 1
  */
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { BEGIN_REQUEST = 1, END_REQUEST = 3, PARAMS = 4, STDIN = 5, STDOUT = 6 };
@@ -91,7 +101,8 @@ main(int argc, char **argv)
 	unsigned char begin[8] = { 0 }, h[8], buf[65536 + 256];
 	struct sockaddr_un sun;
 	size_t plen = 0;
-	int fd, i;
+	int fd, i, keep;
+	const char *delay = getenv("FCGI_REQUEST_DELAY");
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: fcgi-request SOCKET ROLE [NAME=VALUE...]\n");
@@ -119,7 +130,15 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (delay != NULL) {
+		double d = atof(delay);
+		struct timespec ts = { (time_t)d, (long)((d - (time_t)d) * 1e9) };
+
+		nanosleep(&ts, NULL);
+	}
+	keep = getenv("FCGI_REQUEST_KEEP") != NULL;
 	begin[1] = (unsigned char)atoi(argv[2]);
+	begin[2] = keep ? 1 : 0;	/* FCGI_KEEP_CONN */
 	if (!record(fd, BEGIN_REQUEST, begin, sizeof(begin)) ||
 	    (plen > 0 && !record(fd, PARAMS, params, plen)) ||
 	    !record(fd, PARAMS, "", 0) ||
@@ -138,6 +157,17 @@ main(int argc, char **argv)
 		if (h[1] == STDOUT)
 			fwrite(buf, 1, len, stdout);
 		else if (h[1] == END_REQUEST)
-			return 0;
+			break;
 	}
+	fflush(stdout);
+	if (keep) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 60000) == 1 && read(fd, buf, 1) == 0) {
+			fprintf(stderr, "closed\n");
+			return 0;
+		}
+		return 1;
+	}
+	return 0;
 }

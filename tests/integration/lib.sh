@@ -694,6 +694,14 @@ h_children() {
 }
 
 # h_has_children PID N: PID has exactly N live children (for h_wait_for).
+# h_routed: a request through the web server reaches the daemon (GET
+# /health answers 200).  After the daemon's socket vanished (a restart),
+# lighttpd leaves the backend disabled for a moment: wait with h_wait_for.
+h_routed() {
+	req GET /health
+	[ "$STATUS" = 200 ]
+}
+
 h_has_children() {
 	[ "$(h_children "$1" | grep -c .)" = "$2" ]
 }

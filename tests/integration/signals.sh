@@ -213,4 +213,87 @@ ok "SIGTERM: the master then exits" h_wait_for 5 stack_proc_gone "$master"
 stack_mdauthd_stop
 is "$STACK_MDAUTHD_EXIT_STATUS" 0 "SIGTERM: the master's exit status is 0"
 
+# --- a new generation slow to start -------------------------------------------
+# Its dummy hash takes seconds (many argon2id passes): the old workers
+# keep serving until one new worker is ready, and only then stop.
+h_restart_mdauthd workers=2
+master=$STACK_MDAUTHD_PID
+h_wait_for 5 h_has_children "$master" 2 || bail "expected 2 workers"
+h_wait_for 10 h_routed || bail "lighttpd does not reach the restarted daemon"
+old=$(h_children "$master")
+stack_mdauthd_config log_level=debug workers=2 argon2_memory=65536 argon2_iterations=50 ||
+	bail "cannot rewrite the configuration"
+kill -HUP "$master"
+sleep 1
+codes=$(h_validate_burst 5)
+ok "slow new generation: 1 s after SIGHUP requests are served ($codes)" all_200 "$codes"
+alive=
+for w in $old; do
+	stack_proc_gone "$w" || alive="$alive $w"
+done
+is "$alive" " $(echo $old)" "slow new generation: the old workers still serve meanwhile"
+h_old_gone() {
+	local w
+	for w in $old; do
+		stack_proc_gone "$w" || return 1
+	done
+}
+ok "slow new generation: once a new worker is ready the old ones exit" h_wait_for 30 h_old_gone
+ok "slow new generation: the log says a new worker was ready before the old stopped" \
+	h_logs_contain "reload: new worker"
+codes=$(h_validate_burst 5)
+ok "slow new generation: the new workers serve ($codes)" all_200 "$codes"
+
+# --- a connection made just before the stop -----------------------------------
+# The web server has connected, a worker has accepted, and the request's
+# first byte comes 0.8 s later; SIGTERM (then SIGHUP) lands in between.
+# The connection is served, not dropped.
+h_restart_mdauthd workers=1
+master=$STACK_MDAUTHD_PID
+h_wait_for 5 h_has_children "$master" 1 || bail "expected 1 worker"
+FCGI_REQUEST=$top_builddir/tests/fcgi-request
+[ -x "$FCGI_REQUEST" ] || bail "$FCGI_REQUEST not built"
+# gap_request OUT: a health request, connected at once, sent 0.8 s later.
+gap_request() {
+	FCGI_REQUEST_DELAY=0.8 "$FCGI_REQUEST" "$STACK_MDAUTHD_SOCKET" 1 \
+		REQUEST_METHOD=GET PATH_INFO=/health HTTPS=on >"$1" 2>&1
+}
+gap_request "$H_DIR/gap-hup" &
+gap=$!
+sleep 0.3
+kill -HUP "$master"
+wait "$gap"
+like "$(head -n 1 "$H_DIR/gap-hup")" '^Status: 200' \
+	"SIGHUP between a connection and its first byte: the request is answered 200"
+h_wait_for 5 h_has_children "$master" 1
+gap_request "$H_DIR/gap-term" &
+gap=$!
+sleep 0.3
+kill -TERM "$master"
+wait "$gap"
+like "$(head -n 1 "$H_DIR/gap-term")" '^Status: 200' \
+	"SIGTERM between a connection and its first byte: the request is answered 200"
+ok "SIGTERM: the master then exits" h_wait_for 5 stack_proc_gone "$master"
+stack_mdauthd_stop
+is "$STACK_MDAUTHD_EXIT_STATUS" 0 "SIGTERM: the master's exit status is 0"
+
+# --- a connection the web server keeps (FCGI_KEEP_CONN) -----------------------
+# A worker holding a kept connection between two requests closes it when
+# it is told to stop, instead of living as long as the web server keeps it.
+h_restart_mdauthd workers=1
+master=$STACK_MDAUTHD_PID
+h_wait_for 5 h_has_children "$master" 1 || bail "expected 1 worker"
+w1=$(h_children "$master")
+FCGI_REQUEST_KEEP=1 "$FCGI_REQUEST" "$STACK_MDAUTHD_SOCKET" 1 REQUEST_METHOD=GET \
+	PATH_INFO=/health HTTPS=on >"$H_DIR/kept" 2>"$H_DIR/kept-err" &
+kept=$!
+h_wait_for 5 grep -q '^Status: 200' "$H_DIR/kept"
+like "$(head -n 1 "$H_DIR/kept")" '^Status: 200' "kept connection: the first request is answered 200"
+ok "kept connection: the connection stays open after it" \
+	sh -c "sleep 0.5; kill -0 $kept"
+kill -HUP "$master"
+wait "$kept"
+is "$?:$(cat "$H_DIR/kept-err")" "0:closed" "kept connection: SIGHUP makes the old worker close it"
+ok "kept connection: and the old worker exits" h_wait_for 5 stack_proc_gone "$w1"
+
 done_testing

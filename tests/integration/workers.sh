@@ -86,10 +86,6 @@ master=$STACK_MDAUTHD_PID
 h_user_add slow 'correct horse battery staple'
 # lighttpd disabled the backend when the socket vanished; wait until it
 # routes to the daemon again.
-h_routed() {
-	req GET /health
-	[ "$STATUS" = 200 ]
-}
 h_wait_for 10 h_routed || bail "lighttpd does not reach the restarted daemon"
 start=$(h_now)
 curl -sS --max-time 30 --cacert "$STACK_CERT" \
