@@ -7,7 +7,10 @@
 # AUTH_SESSION_ID (lighttpd and Apache: mdauthd's Variable-* answer as a
 # FastCGI authorizer), or as the request headers X-Auth-User,
 # X-Auth-User-Id and X-Auth-Session-Id (nginx auth_request, which sets
-# them itself so that a client cannot).
+# them itself so that a client cannot).  Those headers are only to be
+# trusted behind a server that sets them, as deploy/nginx/ does: behind
+# lighttpd or Apache a client can send its own, and only REMOTE_USER
+# counts.  An application should read the one its server provides.
 printf 'Content-Type: text/plain\r\nCache-Control: no-store\r\n\r\n'
 printf 'user=%s\n' "${REMOTE_USER:-${HTTP_X_AUTH_USER:-}}"
 printf 'user_id=%s\n' "${AUTH_USER_ID:-${HTTP_X_AUTH_USER_ID:-}}"

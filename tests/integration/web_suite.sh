@@ -118,6 +118,16 @@ is "$STATUS" 401 "$web: protected, no token: 401"
 is_challenge "" "$web: protected, no token: the Bearer challenge reaches the client"
 unlike "$BODY" 'user=' "$web: protected, no token: the application did not run"
 
+# An application file named like the mount must not be reachable past it.
+cp "$STACK_DIR/app/api/whoami.cgi" "$STACK_DIR/app/api/auth" || bail "cannot copy the application"
+req_url GET "https://localhost:$STACK_HTTPS_PORT/api/auth"
+isnt "$STATUS" 200 "$web: /api/auth itself, no token: not 200"
+unlike "$BODY" 'user=' "$web: /api/auth itself, no token: no application runs"
+
+req_url GET "http://127.0.0.1:$STACK_HTTP_PORT/api/whoami.cgi" -H "Authorization: Bearer $phone"
+is "$STATUS/$(json error)" 403/tls_required "$web: protected over plain HTTP: 403 tls_required"
+unlike "$BODY" 'user=' "$web: protected over plain HTTP: the application did not run"
+
 app /whoami.cgi -H 'Authorization: Basic YWxpY2U6eA=='
 is "$STATUS" 401 "$web: protected, Basic credentials: 401"
 is_challenge "" "$web: protected, Basic credentials: the plain Bearer challenge"
