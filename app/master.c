@@ -5,7 +5,7 @@
  *	master_spawn		fork one worker into a slot
  *	master_reap		collect dead workers, schedule replacements
  *	master_reload		SIGHUP: new configuration, new generation
- *	master_on_ready		SIGUSR1 from a new worker: retire the old ones
+ *	master_on_ready		SIGRTMIN from a new worker: retire the old ones
  *	master_signal_all	signal every worker, old generations too
  *	master_stop_listening	SIGTERM: no new connections
  *
@@ -159,7 +159,9 @@ master_reap(struct master *m, bool stopping)
 }
 
 /*
- * SIGUSR1: a worker is ready to take connections.  If it is one of the
+ * SIGRTMIN: a worker is ready to take connections.  (A real-time signal
+ * because those queue: two workers ready at once are two signals, each
+ * with its sender.)  If it is one of the
  * current generation and an old one still serves, the old workers now
  * finish what they hold and exit.
  */
@@ -273,7 +275,7 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 	sigaddset(&m.sigs, SIGTERM);
 	sigaddset(&m.sigs, SIGINT);
 	sigaddset(&m.sigs, SIGHUP);
-	sigaddset(&m.sigs, SIGUSR1);
+	sigaddset(&m.sigs, SIGRTMIN);
 	sigprocmask(SIG_BLOCK, &m.sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -341,12 +343,11 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 			if (!stopping)
 				master_reload(&m);
 			break;
-		case SIGUSR1:
-			if (!stopping && info.si_code == SI_USER)
+		default:
+			/* SIGRTMIN (not a constant); SIGCHLD: reaped at the top */
+			if (sig == SIGRTMIN && !stopping && info.si_code == SI_USER)
 				master_on_ready(&m, info.si_pid);
 			break;
-		default:
-			break;		/* SIGCHLD: reaped at the top */
 		}
 	}
 	hashslots_destroy(m.slots_id);

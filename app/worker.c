@@ -330,7 +330,7 @@ worker_main(const struct conf *conf, int listen_fd)
 	log_debug("worker: ready");
 	/* The master stops the generation this one replaces once one is ready. */
 	if (getppid() == master)
-		kill(master, SIGUSR1);
+		kill(master, SIGRTMIN);
 	for (;;) {
 		if (fr.ipcFd < 0) {
 			/* Stopping: only what is already queued (see the top). */
