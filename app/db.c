@@ -36,6 +36,7 @@
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,26 +386,37 @@ db_message(const char *msg, char *buf, size_t size)
 	return buf;
 }
 
-/* A failed connect: logged, but not on every request of an outage. */
-static void
-db_connect_failed(struct db *db, const char *why)
-{
-	char buf[1024];
-	double now = db_clock();
+/*
+ * A failed connect (or prepare, its second half): logged, but not on every
+ * request of an outage.  The message is printf-style; its libpq parts are
+ * put on one line.
+ */
+static void	db_connect_failed(struct db *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
+static void
+db_connect_failed(struct db *db, const char *fmt, ...)
+{
+	char raw[1024], buf[1024];
+	double now = db_clock();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	db_message(raw, buf, sizeof(buf));
 	db->failures++;
 	if (db->failures > 1 && now - db->last_logged < DB_LOG_INTERVAL) {
 		db->unlogged++;
-		log_debug("db: connect: %s", db_message(why, buf, sizeof(buf)));
+		log_debug("db: %s", buf);
 		return;
 	}
 	db->last_logged = now;
 	if (db->unlogged > 0)
-		log_error("db: connect: %s (and %ld more failures since the "
-		    "last message)", db_message(why, buf, sizeof(buf)),
-		    db->unlogged);
+		log_error("db: %s (and %ld more failures since the last "
+		    "message)", buf, db->unlogged);
 	else
-		log_error("db: connect: %s", db_message(why, buf, sizeof(buf)));
+		log_error("db: %s", buf);
 	db->unlogged = 0;
 }
 
@@ -443,8 +455,8 @@ db_connect(struct db *db)
 
 	db->conn = PQconnectdbParams(keys, values, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		db_connect_failed(db, db->conn == NULL ? "out of memory" :
-		    PQerrorMessage(db->conn));
+		db_connect_failed(db, "connect: %s", db->conn == NULL ?
+		    "out of memory" : PQerrorMessage(db->conn));
 		goto fail;
 	}
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
@@ -459,16 +471,15 @@ db_connect(struct db *db)
 		if (!PQsendPrepare(db->conn, db_stmts[i].name, db_stmts[i].sql,
 		    0, NULL) || (res = db_collect(db->conn, deadline,
 		    &timed_out)) == NULL) {
-			log_error("db: prepare %s: %s", db_stmts[i].name,
-			    timed_out ? "no answer within db_timeout" :
-			    "connection lost");
+			db_connect_failed(db, "prepare %s: %s",
+			    db_stmts[i].name, timed_out ?
+			    "no answer within db_timeout" : "connection lost");
 			goto fail;
 		}
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			log_error("db: prepare %s: %.*s (is the schema migrated, "
-			    "and the role granted mdauth_app?)", db_stmts[i].name,
-			    (int)strcspn(PQresultErrorMessage(res), "\n"),
-			    PQresultErrorMessage(res));
+			db_connect_failed(db, "prepare %s: %s (is the schema "
+			    "migrated, and the role granted mdauth_app?)",
+			    db_stmts[i].name, PQresultErrorMessage(res));
 			PQclear(res);
 			goto fail;
 		}

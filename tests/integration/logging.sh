@@ -76,6 +76,26 @@ h_wait_for 5 h_back
 like "$(since "$m")" ": info: db: connected to mdauth as mdauthd on $STACK_PG_SOCKDIR, after [0-9]+ failed attempts" \
 	"info: back, with the host and the number of failed attempts"
 
+# --- a database without the schema: the prepare fails ------------------------
+# Every request retries and fails; the log says why (with the hint) once,
+# not once per request.
+stack_psql -d postgres -c 'CREATE DATABASE empty' >/dev/null || bail "cannot create database empty"
+m=$(mark)
+h_restart_mdauthd workers=1 log_level=info \
+	"database=host=$STACK_PG_SOCKDIR dbname=empty user=mdauthd"
+codes=
+for _ in 1 2 3 4 5 6; do
+	req_bearer GET /validate "$token"
+	codes="$codes$STATUS "
+done
+is "$codes" "503 503 503 503 503 503 " "no schema: every request is 503"
+sleep 0.2
+n=$(since "$m" | grep -c ': error: db: prepare ')
+is "$n" 1 "no schema: the failed prepare is logged once for the start and 6 requests"
+like "$(since "$m" | grep ': error: db: prepare ')" \
+	'does not exist.*\(is the schema migrated, and the role granted mdauth_app\?\)$' \
+	"no schema: the message has PostgreSQL's reason and the hint, on one line"
+
 # --- error: only errors ------------------------------------------------------
 h_restart_mdauthd workers=1 log_level=error
 m=$(mark)
