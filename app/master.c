@@ -38,6 +38,7 @@
 #define BACKOFF_MIN		0.1	/* seconds */
 #define BACKOFF_MAX		30.0
 #define QUICK_DEATH		2.0	/* a worker that lived less failed to start */
+#define MASTER_OLD_IDS		16	/* hash budgets of retiring generations */
 
 struct slot {
 	pid_t	pid;		/* 0: empty */
@@ -56,7 +57,8 @@ struct master {
 	int		 nold;
 	bool		 old_waiting;		/* not yet told to stop */
 	int		 slots_id;		/* hash slots of the current workers */
-	int		 old_slots_id;		/* ... of the retiring ones, or -1 */
+	int		 old_ids[MASTER_OLD_IDS];	/* ... of the retiring ones */
+	int		 nold_ids;
 	sigset_t	 sigs;
 };
 
@@ -208,8 +210,15 @@ master_reload(struct master *m)
 	}
 	/* New workers get a new budget; the retiring keep theirs until they exit. */
 	if ((i = hashslots_create(conf_hash_slots(&fresh))) != -1) {
-		hashslots_destroy(m->old_slots_id);
-		m->old_slots_id = m->slots_id;
+		/* Kept until every retiring worker is gone (reloads may
+		 * overlap); past MASTER_OLD_IDS the oldest goes. */
+		if (m->nold_ids == MASTER_OLD_IDS) {
+			hashslots_destroy(m->old_ids[0]);
+			memmove(m->old_ids, m->old_ids + 1,
+			    sizeof(m->old_ids[0]) * (MASTER_OLD_IDS - 1));
+			m->nold_ids--;
+		}
+		m->old_ids[m->nold_ids++] = m->slots_id;
 		m->slots_id = i;
 		hashslots_use(i);
 	}
@@ -279,7 +288,6 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 	sigprocmask(SIG_BLOCK, &m.sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	m.old_slots_id = -1;
 	if ((m.slots_id = hashslots_create(conf_hash_slots(conf))) == -1)
 		return 1;
 	hashslots_use(m.slots_id);
@@ -290,10 +298,8 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 
 	for (;;) {
 		master_reap(&m, stopping);
-		if (m.nold == 0 && m.old_slots_id != -1) {
-			hashslots_destroy(m.old_slots_id);
-			m.old_slots_id = -1;
-		}
+		while (m.nold == 0 && m.nold_ids > 0)
+			hashslots_destroy(m.old_ids[--m.nold_ids]);
 		now = master_clock();
 		if (stopping) {
 			if (master_live(&m) == 0)
@@ -351,7 +357,8 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 		}
 	}
 	hashslots_destroy(m.slots_id);
-	hashslots_destroy(m.old_slots_id);
+	while (m.nold_ids > 0)
+		hashslots_destroy(m.old_ids[--m.nold_ids]);
 	master_stop_listening(&m);
 	log_info("master: stopped");
 	return 0;
