@@ -27,16 +27,19 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <fastcgi.h>
 
 #include "log.h"
 #include "router.h"
@@ -112,6 +115,31 @@ worker_wait_kept(FCGX_Request *fr)
 		return 0;
 	}
 	return 1;
+}
+
+/*
+ * On a connection the web server keeps (FCGI_KEEP_CONN), read what is left
+ * of this request's stdin, at least its empty end record: left unread, it
+ * would be taken for the start of the next request, a protocol error that
+ * makes libfcgi drop the connection.  Responders only (an authorizer gets
+ * no stdin); past WORKER_DRAIN_MAX bytes the connection is not kept.
+ */
+#define WORKER_DRAIN_MAX	(1024 * 1024)
+
+static void
+worker_drain_stdin(FCGX_Request *fr)
+{
+	char buf[4096];
+	size_t total = 0;
+	int n;
+
+	if (!fr->keepConnection || fr->role != FCGI_RESPONDER)
+		return;
+	while ((n = FCGX_GetStr(buf, sizeof(buf), fr->in)) > 0)
+		if ((total += (size_t)n) > WORKER_DRAIN_MAX) {
+			fr->keepConnection = 0;
+			return;
+		}
 }
 
 /* Stop accepting: the listening socket becomes /dev/null in this process. */
@@ -350,7 +378,6 @@ worker_main(const struct conf *conf, int listen_fd)
 				status = 1;
 				break;
 			}
-			worker_idle = 0;
 			/*
 			 * FCGX_Accept_r first finishes the previous request,
 			 * closing the connection unless it is kept: this keeps
@@ -360,6 +387,11 @@ worker_main(const struct conf *conf, int listen_fd)
 		} else if (!worker_wait_kept(&fr)) {
 			continue;	/* stopping: the kept connection is closed */
 		}
+		/*
+		 * Still idle for the signal handler: should the connection
+		 * turn out broken, libfcgi goes back to accept(2) itself.
+		 */
+		worker_idle = 1;
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (worker_stop)
 				break;
@@ -367,7 +399,9 @@ worker_main(const struct conf *conf, int listen_fd)
 			status = 1;
 			break;
 		}
+		worker_idle = 0;
 		worker_serve(&ctx, &fr);
+		worker_drain_stdin(&fr);
 		/* A stopping worker does not keep the web server's connection. */
 		if (worker_stop)
 			fr.keepConnection = 0;

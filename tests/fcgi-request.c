@@ -12,6 +12,10 @@
  * Environment, for the tests of stopping workers:
  *	FCGI_REQUEST_DELAY=S	wait S seconds (decimal) between connect(2) and
  *				the first byte, as a web server may
+ *	FCGI_REQUEST_STDIN_DELAY=S
+ *				wait S seconds before the (empty) stdin record,
+ *				as a slow client's body may come after the
+ *				application has answered
  *	FCGI_REQUEST_KEEP=1	ask to keep the connection (FCGI_KEEP_CONN);
  *				after the request, wait (at most 60 s) for the
  *				application to close it, print "closed" on
@@ -94,6 +98,21 @@ pair(unsigned char *out, size_t at, size_t cap, const char *name,
 	return at + nlen + vlen;
 }
 
+/* Sleep for a number of seconds given as text, if any. */
+static void
+pause_for(const char *seconds)
+{
+	double d;
+	struct timespec ts;
+
+	if (seconds == NULL)
+		return;
+	d = atof(seconds);
+	ts.tv_sec = (time_t)d;
+	ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -103,6 +122,7 @@ main(int argc, char **argv)
 	size_t plen = 0;
 	int fd, i, keep;
 	const char *delay = getenv("FCGI_REQUEST_DELAY");
+	const char *stdin_delay = getenv("FCGI_REQUEST_STDIN_DELAY");
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: fcgi-request SOCKET ROLE [NAME=VALUE...]\n");
@@ -130,19 +150,18 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (delay != NULL) {
-		double d = atof(delay);
-		struct timespec ts = { (time_t)d, (long)((d - (time_t)d) * 1e9) };
-
-		nanosleep(&ts, NULL);
-	}
+	pause_for(delay);
 	keep = getenv("FCGI_REQUEST_KEEP") != NULL;
 	begin[1] = (unsigned char)atoi(argv[2]);
 	begin[2] = keep ? 1 : 0;	/* FCGI_KEEP_CONN */
 	if (!record(fd, BEGIN_REQUEST, begin, sizeof(begin)) ||
 	    (plen > 0 && !record(fd, PARAMS, params, plen)) ||
-	    !record(fd, PARAMS, "", 0) ||
-	    (begin[1] != 2 && !record(fd, STDIN, "", 0))) {
+	    !record(fd, PARAMS, "", 0)) {
+		perror("fcgi-request: write");
+		return 1;
+	}
+	pause_for(stdin_delay);
+	if (begin[1] != 2 && !record(fd, STDIN, "", 0)) {
 		perror("fcgi-request: write");
 		return 1;
 	}

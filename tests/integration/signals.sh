@@ -284,7 +284,11 @@ h_restart_mdauthd workers=1
 master=$STACK_MDAUTHD_PID
 h_wait_for 5 h_has_children "$master" 1 || bail "expected 1 worker"
 w1=$(h_children "$master")
-FCGI_REQUEST_KEEP=1 "$FCGI_REQUEST" "$STACK_MDAUTHD_SOCKET" 1 REQUEST_METHOD=GET \
+# The stdin record comes after a pause, so that it cannot arrive together
+# with the parameters: the worker must read it before it waits for the
+# next request, or it would take it for one and drop the connection.
+FCGI_REQUEST_KEEP=1 FCGI_REQUEST_STDIN_DELAY=0.3 \
+	"$FCGI_REQUEST" "$STACK_MDAUTHD_SOCKET" 1 REQUEST_METHOD=GET \
 	PATH_INFO=/health HTTPS=on >"$H_DIR/kept" 2>"$H_DIR/kept-err" &
 kept=$!
 h_wait_for 5 grep -q '^Status: 200' "$H_DIR/kept"
