@@ -161,11 +161,10 @@ master_reap(struct master *m, bool stopping)
 }
 
 /*
- * SIGRTMIN: a worker is ready to take connections.  (A real-time signal
- * because those queue: two workers ready at once are two signals, each
- * with its sender.)  If it is one of the
+ * SIGRTMIN: a worker is ready to take connections.  If it is one of the
  * current generation and an old one still serves, the old workers now
- * finish what they hold and exit.
+ * finish what they hold and exit.  (A real-time signal because those
+ * queue: two workers ready at once are two signals, each with its sender.)
  */
 static void
 master_on_ready(struct master *m, pid_t pid)

@@ -82,15 +82,19 @@ request_from_params(struct request *req, FCGX_ParamArray envp)
 
 	memset(req, 0, sizeof(*req));
 	req->role = request_role(FCGX_GetParam("FCGI_ROLE", envp));
-	req->apache_role = request_apache_role(FCGX_GetParam("FCGI_APACHE_ROLE",
-	    envp));
-	req->remote_user = FCGX_GetParam("REMOTE_USER", envp);
-	if (req->remote_user != NULL && *req->remote_user == '\0')
-		req->remote_user = NULL;
-	req->remote_passwd = FCGX_GetParam("REMOTE_PASSWD", envp);
+	req->uri = "";
+	/* What only an authorizer uses is not looked up for every request. */
+	if (req->role == ROLE_AUTHORIZER) {
+		req->apache_role = request_apache_role(
+		    FCGX_GetParam("FCGI_APACHE_ROLE", envp));
+		req->remote_user = FCGX_GetParam("REMOTE_USER", envp);
+		if (req->remote_user != NULL && *req->remote_user == '\0')
+			req->remote_user = NULL;
+		req->remote_passwd = FCGX_GetParam("REMOTE_PASSWD", envp);
+		req->uri = request_param(envp, "REQUEST_URI", "");
+	}
 	req->method = request_method(FCGX_GetParam("REQUEST_METHOD", envp));
 	req->path = request_param(envp, "PATH_INFO", "");
-	req->uri = request_param(envp, "REQUEST_URI", "");
 	req->content_type = FCGX_GetParam("CONTENT_TYPE", envp);
 	req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", envp);
 	req->remote_addr = request_param(envp, "REMOTE_ADDR", "");

@@ -53,12 +53,13 @@ enum apache_role {
 
 struct request {
 	enum fcgi_role	 role;
+	/* Authorizer role only (otherwise NONE, NULL, ""): */
 	enum apache_role apache_role;
 	const char	*remote_user;	/* REMOTE_USER; NULL when unset or "" */
 	const char	*remote_passwd;	/* REMOTE_PASSWD (Apache, Basic); NULL when unset */
+	const char	*uri;		/* REQUEST_URI; "" when unset */
 	enum http_method method;
 	const char	*path;		/* PATH_INFO; "" when unset */
-	const char	*uri;		/* REQUEST_URI; "" when unset */
 	const char	*content_type;	/* NULL when unset */
 	long long	 content_length; /* -1 when unset or unparsable */
 	bool		 content_length_bad;

@@ -22,8 +22,9 @@
  * itself when the worker is idle and the queue is empty; otherwise the
  * loop does it when the queue is, and SIGALRM a second after the worker
  * began to drain does it in any case, so that a worker that lost the race
- * for the last connection does not wait in accept(2).  Nothing here changes the socket
- * itself, which the next generation of workers (SIGHUP) shares.
+ * for the last connection does not wait in accept(2).  Nothing here
+ * changes the socket itself, which the next generation of workers
+ * (SIGHUP) shares.
  */
 #include "config.h"
 
@@ -360,9 +361,14 @@ worker_main(const struct conf *conf, int listen_fd)
 	if (getppid() == master)
 		kill(master, SIGRTMIN);
 	for (;;) {
+		/*
+		 * Idle for the signal handler until a request is in hand,
+		 * FCGX_Accept_r included: should the connection turn out
+		 * broken, libfcgi goes back to accept(2) itself.
+		 */
+		worker_idle = 1;
 		if (fr.ipcFd < 0) {
 			/* Stopping: only what is already queued (see the top). */
-			worker_idle = 1;
 			if (worker_stop && !worker_draining) {
 				worker_draining = 1;
 				alarm(WORKER_DRAIN_SECONDS);
@@ -387,11 +393,6 @@ worker_main(const struct conf *conf, int listen_fd)
 		} else if (!worker_wait_kept(&fr)) {
 			continue;	/* stopping: the kept connection is closed */
 		}
-		/*
-		 * Still idle for the signal handler: should the connection
-		 * turn out broken, libfcgi goes back to accept(2) itself.
-		 */
-		worker_idle = 1;
 		if (FCGX_Accept_r(&fr) < 0) {
 			if (worker_stop)
 				break;

@@ -134,7 +134,7 @@ demo_start() {
 	stack_mdauthd_start || fail_start
 	stack_cert || fail_start
 	echo "Starting lighttpd ..."
-	stack_lighttpd_start || fail_start
+	stack_web_start || fail_start
 	print_usage_lines
 }
 

@@ -53,7 +53,7 @@
 #   stack_cert [DIR]           make DIR/tls/cert.pem and key.pem if missing
 #   stack_web_start            render the web server's configuration and start
 #                              it on free ports (HTTPS and plain HTTP)
-#   stack_web_stop             (stack_lighttpd_start and _stop: the same)
+#   stack_web_stop
 #   stack_stop_all             stop whatever of the above is running; safe to
 #                              call twice and from an EXIT trap
 #   stack_free_port            print a free TCP port in 20000-60000
@@ -171,6 +171,17 @@ stack_as_pg() {
 	fi
 }
 
+# stack_pg_dirs DATA SOCKDIR LOG: a cluster's data directory (0700), its
+# socket directory (0755) and its log file, owned by the user the server
+# runs as (see stack_as_pg).
+stack_pg_dirs() {
+	mkdir -p "$1" "$2" || return 1
+	: >"$3"
+	chmod 0700 "$1"
+	chmod 0755 "$2"
+	[ "$(id -u)" -ne 0 ] || chown postgres: "$1" "$2" "$3"
+}
+
 # stack_pg_start: initdb into DIR/pg on first use, then start the server
 # with pg_ctl -w (returns once it accepts connections).
 stack_pg_start() {
@@ -183,14 +194,10 @@ stack_pg_start() {
 	}
 
 	if [ ! -f "$STACK_PG_DATA/PG_VERSION" ]; then
-		mkdir -p "$STACK_PG_DATA" "$STACK_PG_SOCKDIR" || return 1
-		: >"$STACK_DIR/postgresql.log"
-		chmod 0700 "$STACK_PG_DATA"
-		chmod 0755 "$STACK_PG_SOCKDIR"
+		stack_pg_dirs "$STACK_PG_DATA" "$STACK_PG_SOCKDIR" \
+			"$STACK_DIR/postgresql.log" || return 1
 		if [ "$(id -u)" -eq 0 ]; then
 			chmod 0755 "$STACK_DIR"
-			chown postgres: "$STACK_PG_DATA" "$STACK_PG_SOCKDIR" \
-				"$STACK_DIR/postgresql.log" || return 1
 			if ! runuser -u postgres -- test -x "$STACK_DIR"; then
 				stack_log "user postgres cannot reach $STACK_DIR (a parent directory is not traversable); use a state directory under /tmp or /var/tmp"
 				return 1
@@ -752,10 +759,6 @@ stack_web_stop() {
 	fi
 	return 0
 }
-
-# The names of earlier releases of this library, for lighttpd.
-stack_lighttpd_start() { stack_web_start; }
-stack_lighttpd_stop() { stack_web_stop; }
 
 # stack_start_all DIR [KEY=VALUE...]: the whole stack; the arguments
 # override mdauthd.conf keys (see stack_mdauthd_config).

@@ -383,11 +383,8 @@ is "$STACK_MDAUTHD_EXIT_STATUS" 0 "SIGTERM: the master exits with status 0"
 ok "SIGTERM: ... within shutdown_timeout (10 s; took $stop_time s)" h_lt "$stop_time" 10
 ok "SIGTERM: no worker had to be killed at shutdown_timeout" \
 	sh -c "! grep -q 'shutdown_timeout reached' '$H_DIR/mdauthd.log'"
-left=
-for w in $workers; do
-	stack_proc_gone "$w" || left="$left $w"
-done
-is "$left" "" "SIGTERM: no worker outlives the master"
+# shellcheck disable=SC2086
+is "$(h_alive $workers)" "" "SIGTERM: no worker outlives the master"
 is "$(load_get term lost)" 0 "SIGTERM: no client connection was cut"
 is "$(load_get term daemon_errors)" 0 "SIGTERM: no request answered by a worker got an error"
 # What the workers answered is what the clients got: every validate the

@@ -702,6 +702,15 @@ h_routed() {
 	[ "$STATUS" = 200 ]
 }
 
+# h_alive PID...: the PIDs that still run, space-separated.
+h_alive() {
+	local pid out=
+	for pid in "$@"; do
+		stack_proc_gone "$pid" || out="$out${out:+ }$pid"
+	done
+	printf '%s\n' "$out"
+}
+
 h_has_children() {
 	[ "$(h_children "$1" | grep -c .)" = "$2" ]
 }

@@ -74,7 +74,7 @@ is "$STATUS" 200 "none of this touched the other session"
 
 # --- secrets never logged --------------------------------------------------
 # Stop the daemon and lighttpd first so their logs are complete.
-stack_lighttpd_stop
+stack_web_stop
 stack_mdauthd_stop
 ok "the logs were written (so the checks below look at something)" \
 	test -s "$H_DIR/mdauthd.log" -a -s "$H_DIR/lighttpd-access.log"

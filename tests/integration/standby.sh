@@ -30,14 +30,8 @@ standby_start() {
 	STANDBY_DATA=$STACK_DIR/pg2
 	STANDBY_SOCKDIR=$STACK_DIR/pgrun2
 	if [ ! -f "$STANDBY_DATA/PG_VERSION" ]; then
-		mkdir -p "$STANDBY_DATA" "$STANDBY_SOCKDIR" || return 1
-		: >"$STACK_DIR/standby.log"
-		chmod 0700 "$STANDBY_DATA"
-		chmod 0755 "$STANDBY_SOCKDIR"
-		if [ "$(id -u)" -eq 0 ]; then
-			chown postgres: "$STANDBY_DATA" "$STANDBY_SOCKDIR" \
-				"$STACK_DIR/standby.log" || return 1
-		fi
+		stack_pg_dirs "$STANDBY_DATA" "$STANDBY_SOCKDIR" \
+			"$STACK_DIR/standby.log" || return 1
 		# -R writes standby.signal and primary_conninfo (the primary's
 		# socket); -X stream also copies the WAL written meanwhile.
 		stack_as_pg "$bindir/pg_basebackup" -h "$STACK_PG_SOCKDIR" -p 5432 \

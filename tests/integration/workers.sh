@@ -65,11 +65,8 @@ ok "no worker had to be killed at shutdown_timeout" \
 stack_proc_gone "$master" || kill -KILL "$master"
 wait "$master"
 is "$?" 0 "the master exits with status 0 on SIGTERM"
-left=
-for w in $workers; do
-	stack_proc_gone "$w" || left="$left $w"
-done
-is "$left" "" "no worker outlives the master"
+# shellcheck disable=SC2086
+is "$(h_alive $workers)" "" "no worker outlives the master"
 h_socket_dead() {
 	[ ! -S "$STACK_MDAUTHD_SOCKET" ] || ! fcgi_raw REQUEST_METHOD=GET PATH_INFO=/health HTTPS=on
 }
