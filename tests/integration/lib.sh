@@ -693,7 +693,6 @@ h_children() {
 	done | sort -n
 }
 
-# h_has_children PID N: PID has exactly N live children (for h_wait_for).
 # h_routed: a request through the web server reaches the daemon (GET
 # /health answers 200).  After the daemon's socket vanished (a restart),
 # lighttpd leaves the backend disabled for a moment: wait with h_wait_for.
@@ -711,8 +710,41 @@ h_alive() {
 	printf '%s\n' "$out"
 }
 
+# h_has_children PID N: PID has exactly N live children (for h_wait_for).
 h_has_children() {
 	[ "$(h_children "$1" | grep -c .)" = "$2" ]
+}
+
+# h_cpu_ticks PID: the CPU time PID has used (user + system), in clock ticks.
+h_cpu_ticks() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
+		echo 0
+		return
+	}
+	# Fields after the command name, which may hold spaces: ") S ppid ...";
+	# utime and stime are fields 14 and 15 of the whole line.
+	set -- ${stat##*) }
+	echo $((${12} + ${13}))
+}
+
+# h_hashing MASTER: one of MASTER's workers is busy computing, not merely
+# running: it uses most of a CPU over half a second (a slow argon2id hash).
+# A worker that is only finishing a short request, or starting, does not.
+h_hashing() {
+	local kid before=() i=0 hz
+	hz=$(getconf CLK_TCK)
+	local kids=($(h_children "$1"))
+	for kid in "${kids[@]}"; do
+		before+=("$(h_cpu_ticks "$kid")")
+	done
+	sleep 0.5
+	for kid in "${kids[@]}"; do
+		[ $(($(h_cpu_ticks "$kid") - before[i])) -ge $((hz * 3 / 10)) ] &&
+			return 0
+		i=$((i + 1))
+	done
+	return 1
 }
 
 # h_track PID: a mdauthd master started by the test itself (not through the

@@ -91,11 +91,10 @@ curl -sS --max-time 30 --cacert "$STACK_CERT" \
 	--data-binary '{"username":"slow","password":"correct horse battery staple"}' \
 	-o "$H_DIR/slow-body" -w '%{http_code}' "$H_URL/login" >"$H_DIR/slow-status" &
 slow=$!
-# The login is in a worker once one of them is running (hashing).
-h_login_started() {
-	ps -o stat= --ppid "$master" | grep -q '^R'
-}
-ok "a worker is busy with the slow login" h_wait_for 10 h_login_started
+# The login is in a worker once one of them is hashing.  (A worker merely
+# in state R may be finishing the request that checked the routing, and
+# a SIGTERM then would come before the login reached the daemon.)
+ok "a worker is busy with the slow login" h_wait_for 10 h_hashing "$master"
 kill -TERM "$master"
 h_socket_refuses() {
 	[ ! -e "$STACK_MDAUTHD_SOCKET" ] &&
@@ -132,7 +131,7 @@ curl -sS --max-time 30 --cacert "$STACK_CERT" \
 	--data-binary '{"username":"slow","password":"correct horse battery staple"}' \
 	-o /dev/null -w '%{http_code}' "$H_URL/login" >"$H_DIR/slow-status" &
 slow=$!
-ok "the only worker is busy with the slow login" h_wait_for 10 h_login_started
+ok "the only worker is busy with the slow login" h_wait_for 10 h_hashing "$master"
 curl -sS --max-time 30 --cacert "$STACK_CERT" \
 	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
 	-H "Authorization: Bearer $token" \
