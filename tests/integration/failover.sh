@@ -96,16 +96,19 @@ first_ok=$(f_elapsed "$t_ready" "$(load_first_ok_after fo "$t_stop")")
 diag "primary stopped at +0; promote began at +$(f_elapsed "$t_stop" "$t_promote") s, standby read-write at +$(f_elapsed "$t_stop" "$t_ready") s, pg_ctl promote returned at +$(f_elapsed "$t_stop" "$t_promoted") s" \
 	"failover: relative to the standby accepting writes: first 200 at $first_ok s, last 503 at $recovery s" \
 	"failover: first successful login: attempt $attempts, sent $(f_elapsed "$t_promoted" "$t_login") s after pg_ctl promote returned, took $login_took s"
-ok "failover: validates resume within 1 s of the promotion (last 503 at $recovery s)" \
-	h_lt "$recovery" 1.0
+# "About a second": a worker whose connect failed slowly just before the
+# promotion waits DB_RETRY_INTERVAL (1 s, app/db.c) before it tries again,
+# so the bound is that second plus half a second for a loaded machine.
+ok "failover: validates resume within 1.5 s of the promotion (last 503 at $recovery s)" \
+	h_lt "$recovery" 1.5
 late=$(load_ok_between fo "$(awk -v t="$t_promoted" 'BEGIN { printf "%.3f", t + 1 }')" 9999999999)
 ok "failover: validates answered 200 after the promotion ($late)" test "$late" -gt 100
 
 is "$outage_status" 503 "failover: a login with no primary answers 503"
 like "$outage_retry" '^[1-9][0-9]*$' "failover: ... with Retry-After ($outage_retry)"
 is "$login_status" 200 "failover: a login after the promotion answers 200"
-ok "failover: ... when sent within 1 s of the promotion (attempt $attempts, at $(f_elapsed "$t_promoted" "$t_login") s)" \
-	h_lt "$(f_elapsed "$t_promoted" "$t_login")" 1.0
+ok "failover: ... when sent within 1.5 s of the promotion (attempt $attempts, at $(f_elapsed "$t_promoted" "$t_login") s)" \
+	h_lt "$(f_elapsed "$t_promoted" "$t_login")" 1.5
 ok "failover: ... and answered within db_timeout + 1 s ($login_took s)" \
 	h_lt "$login_took" $((DB_TIMEOUT + 1))
 req_bearer GET /validate "$new_token"

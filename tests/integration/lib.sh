@@ -715,36 +715,44 @@ h_has_children() {
 	[ "$(h_children "$1" | grep -c .)" = "$2" ]
 }
 
-# h_cpu_ticks PID: the CPU time PID has used (user + system), in clock ticks.
-h_cpu_ticks() {
-	local stat
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || {
-		echo 0
-		return
-	}
-	# Fields after the command name, which may hold spaces: ") S ppid ...";
-	# utime and stime are fields 14 and 15 of the whole line.
-	set -- ${stat##*) }
-	echo $((${12} + ${13}))
+# h_accepted: a worker has accepted a connection on the daemon's socket,
+# and none waits in its queue (the listening socket's Recv-Q).
+h_accepted() {
+	[ "$(ss -Hxl src "$STACK_MDAUTHD_SOCKET" | awk '{ print $3 }')" = 0 ] &&
+		[ -n "$(ss -Hx state established src "$STACK_MDAUTHD_SOCKET")" ]
 }
 
-# h_hashing MASTER: one of MASTER's workers is busy computing, not merely
-# running: it uses most of a CPU over half a second (a slow argon2id hash).
-# A worker that is only finishing a short request, or starting, does not.
-h_hashing() {
-	local kid before=() i=0 hz
-	hz=$(getconf CLK_TCK)
-	local kids=($(h_children "$1"))
-	for kid in "${kids[@]}"; do
-		before+=("$(h_cpu_ticks "$kid")")
-	done
-	sleep 0.5
-	for kid in "${kids[@]}"; do
-		[ $(($(h_cpu_ticks "$kid") - before[i])) -ge $((hz * 3 / 10)) ] &&
-			return 0
-		i=$((i + 1))
-	done
-	return 1
+# h_lock_rows N SELECT...: in a transaction of its own, run SELECT ...
+# FOR UPDATE (a query that selects the literal 'locked' for each row) and
+# keep the row locks until h_unlock_rows; wait until N rows are locked.
+# A request that needs one of those rows then waits inside a worker for as
+# long as the test wants: in flight, deterministically.
+h_lock_rows() {
+	local n=$1
+	shift
+	rm -f "$H_DIR/lock.fifo"
+	mkfifo "$H_DIR/lock.fifo" || bail "mkfifo failed"
+	stack_psql <"$H_DIR/lock.fifo" >"$H_DIR/lock.out" 2>&1 &
+	h_on_teardown "kill $! 2>/dev/null"
+	exec {H_LOCKFD}>"$H_DIR/lock.fifo"
+	printf 'BEGIN;\n%s;\n' "$*" >&"$H_LOCKFD"
+	h_wait_for 5 h_rows_locked "$n" ||
+		bail "cannot lock the rows: $(cat "$H_DIR/lock.out")"
+}
+h_rows_locked() {
+	[ "$(grep -c '^locked$' "$H_DIR/lock.out")" = "$1" ]
+}
+
+# h_unlock_rows: end the transaction of h_lock_rows.
+h_unlock_rows() {
+	printf 'COMMIT;\n' >&"$H_LOCKFD"
+	exec {H_LOCKFD}>&-
+}
+
+# h_lock_waiters N: exactly N of the daemon's connections wait for a lock.
+h_lock_waiters() {
+	[ "$(sql "SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = 'mdauthd' AND wait_event_type = 'Lock'")" = "$1" ]
 }
 
 # h_track PID: a mdauthd master started by the test itself (not through the

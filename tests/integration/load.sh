@@ -11,7 +11,7 @@
 #                                    its first answer after SECONDS
 #   load_start_limit NAME LIMIT CONNS TOKEN [BADTOKEN EVERY]
 #                                    the same, until each connection has
-#                                    LIMIT answers (at most 100 s)
+#                                    LIMIT answers (at most 300 s)
 #   load_wait_started NAME           wait (up to 10 s) for a first answer
 #   load_stop NAME SECONDS           end the run SECONDS from now instead
 #   load_wait NAME                   wait for every connection to finish,
@@ -78,7 +78,7 @@ load_start() {
 load_start_limit() {
 	local name=$1 limit=$2
 	shift 2
-	load_run "$name" 100 "$limit" "$@"
+	load_run "$name" 300 "$limit" "$@"
 }
 
 load_wait_started() {

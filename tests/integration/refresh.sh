@@ -262,12 +262,6 @@ h_lock_held() {
 	[ -n "$(h_lock_holder)" ]
 }
 
-# h_lock_waiters N: true when N backends wait for a lock.
-h_lock_waiters() {
-	[ "$(sql "SELECT count(*) FROM pg_stat_activity
-		WHERE datname = 'mdauth' AND wait_event_type = 'Lock'")" = "$1" ]
-}
-
 waited_bad=
 for round in 1 2 3; do
 	stack_psql -v sid="$race_session" >/dev/null 2>&1 <<'EOF' &

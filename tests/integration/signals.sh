@@ -115,7 +115,7 @@ slow_login_start() {
 			>"$H_DIR/slow.out" 2>"$H_DIR/slow.err" &
 	slow_pid=$!
 	h_on_teardown "kill $slow_pid 2>/dev/null"
-	sleep 0.5
+	h_wait_for 5 h_accepted || bail "no worker accepted the slow login"
 }
 # slow_login_wait: wait for it; SLOW_STATUS is the status it got.
 SLOW_STATUS=
@@ -220,7 +220,7 @@ master=$STACK_MDAUTHD_PID
 h_wait_for 5 h_has_children "$master" 2 || bail "expected 2 workers"
 h_wait_for 10 h_routed || bail "lighttpd does not reach the restarted daemon"
 old=$(h_children "$master")
-stack_mdauthd_config log_level=debug workers=2 argon2_memory=65536 argon2_iterations=50 ||
+stack_mdauthd_config log_level=debug workers=2 argon2_memory=65536 argon2_iterations=100 ||
 	bail "cannot rewrite the configuration"
 kill -HUP "$master"
 sleep 1
@@ -250,7 +250,7 @@ gap_request() {
 }
 gap_request "$H_DIR/gap-hup" &
 gap=$!
-sleep 0.3
+h_wait_for 5 h_accepted || bail "no worker accepted the gap request"
 kill -HUP "$master"
 wait "$gap"
 like "$(head -n 1 "$H_DIR/gap-hup")" '^Status: 200' \
@@ -258,7 +258,7 @@ like "$(head -n 1 "$H_DIR/gap-hup")" '^Status: 200' \
 h_wait_for 5 h_has_children "$master" 1
 gap_request "$H_DIR/gap-term" &
 gap=$!
-sleep 0.3
+h_wait_for 5 h_accepted || bail "no worker accepted the gap request"
 kill -TERM "$master"
 wait "$gap"
 like "$(head -n 1 "$H_DIR/gap-term")" '^Status: 200' \

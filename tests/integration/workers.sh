@@ -75,26 +75,26 @@ req GET /health
 isnt "$STATUS" 200 "requests through lighttpd no longer reach the daemon"
 
 # --- SIGTERM with a request in flight ----------------------------------------
-# A login made slow on purpose (argon2id with many passes) is in a worker
-# when SIGTERM comes: it completes, while the socket stops taking new
-# connections at once rather than leaving them in the backlog.
-h_restart_mdauthd workers=2 argon2_iterations=100 shutdown_timeout=20
+# A login is in a worker when SIGTERM comes, held there by a row lock the
+# test keeps on the user (the login locks its user's row to open the
+# session): it completes once the lock goes, while the socket stops taking
+# new connections at once rather than leaving them in the backlog.
+h_restart_mdauthd workers=2 db_timeout=20 shutdown_timeout=20
 master=$STACK_MDAUTHD_PID
 h_user_add slow 'correct horse battery staple'
 # lighttpd disabled the backend when the socket vanished; wait until it
 # routes to the daemon again.
 h_wait_for 10 h_routed || bail "lighttpd does not reach the restarted daemon"
-start=$(h_now)
+h_lock_rows 1 "SELECT 'locked' FROM mdauth.users WHERE username = 'slow' FOR UPDATE"
 curl -sS --max-time 30 --cacert "$STACK_CERT" \
 	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
 	-H 'Content-Type: application/json' \
 	--data-binary '{"username":"slow","password":"correct horse battery staple"}' \
 	-o "$H_DIR/slow-body" -w '%{http_code}' "$H_URL/login" >"$H_DIR/slow-status" &
 slow=$!
-# The login is in a worker once one of them is hashing.  (A worker merely
-# in state R may be finishing the request that checked the routing, and
-# a SIGTERM then would come before the login reached the daemon.)
-ok "a worker is busy with the slow login" h_wait_for 10 h_hashing "$master"
+ok "a worker is in the middle of the login (waiting for the row lock)" \
+	h_wait_for 10 h_lock_waiters 1
+start=$(h_now)
 kill -TERM "$master"
 h_socket_refuses() {
 	[ ! -e "$STACK_MDAUTHD_SOCKET" ] &&
@@ -102,13 +102,13 @@ h_socket_refuses() {
 }
 ok "SIGTERM: the socket is gone and refuses new connections within 1 s" \
 	h_wait_for 1 h_socket_refuses
+sleep 1
+ok "SIGTERM: the master waits for the login in flight" kill -0 "$master"
+h_unlock_rows
 wait "$slow"
-is "$(cat "$H_DIR/slow-status")" 200 "SIGTERM: the login in flight completes with 200 ($(h_elapsed "$start") s)"
+is "$(cat "$H_DIR/slow-status")" 200 "SIGTERM: the login in flight completes with 200 ($(h_elapsed "$start") s after SIGTERM)"
 like "$(jq -r .token "$H_DIR/slow-body")" "$H_TOKEN_RE" "SIGTERM: ... and its token"
-for i in $(seq 200); do
-	stack_proc_gone "$master" && break
-	sleep 0.1
-done
+h_wait_for 20 stack_proc_gone "$master"
 wait "$master"
 is "$?" 0 "SIGTERM: the master exits 0 once the request is done"
 ok "SIGTERM: nothing had to be killed at shutdown_timeout" \
@@ -116,22 +116,21 @@ ok "SIGTERM: nothing had to be killed at shutdown_timeout" \
 STACK_MDAUTHD_PID=
 
 # --- SIGTERM with a connection waiting in the queue --------------------------
-# One worker, busy with a slow login; a validate waits in the listen queue
-# (lighttpd has connected, no worker has accepted).  After SIGTERM the
-# worker finishes the login, then serves the waiting validate before it
-# stops: a connection already made is not reset.
-h_restart_mdauthd workers=1 argon2_iterations=100 shutdown_timeout=20
+# One worker, held in a login by the row lock; a validate waits in the
+# listen queue (lighttpd has connected, no worker has accepted).  After
+# SIGTERM the worker finishes the login, then serves the waiting validate
+# before it stops: a connection already made is not reset.
+h_restart_mdauthd workers=1 db_timeout=20 shutdown_timeout=20
 master=$STACK_MDAUTHD_PID
 h_wait_for 10 h_routed || bail "lighttpd does not reach the restarted daemon"
-h_login_ok alice 'correct horse battery staple'
-token=$TOKEN
+h_lock_rows 1 "SELECT 'locked' FROM mdauth.users WHERE username = 'slow' FOR UPDATE"
 curl -sS --max-time 30 --cacert "$STACK_CERT" \
 	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
 	-H 'Content-Type: application/json' \
 	--data-binary '{"username":"slow","password":"correct horse battery staple"}' \
 	-o /dev/null -w '%{http_code}' "$H_URL/login" >"$H_DIR/slow-status" &
 slow=$!
-ok "the only worker is busy with the slow login" h_wait_for 10 h_hashing "$master"
+ok "the only worker is in the middle of the login" h_wait_for 10 h_lock_waiters 1
 curl -sS --max-time 30 --cacert "$STACK_CERT" \
 	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
 	-H "Authorization: Bearer $token" \
@@ -144,13 +143,12 @@ h_queued() {
 }
 ok "a validate waits in the listen queue" h_wait_for 10 h_queued
 kill -TERM "$master"
+sleep 0.5
+h_unlock_rows
 wait "$slow" "$queued"
 is "$(cat "$H_DIR/slow-status")" 200 "SIGTERM, queue: the login in hand completes with 200"
 is "$(cat "$H_DIR/queued-status")" 200 "SIGTERM, queue: the validate that was waiting is served, 200"
-for i in $(seq 200); do
-	stack_proc_gone "$master" && break
-	sleep 0.1
-done
+h_wait_for 20 stack_proc_gone "$master"
 wait "$master"
 is "$?" 0 "SIGTERM, queue: the master exits 0"
 STACK_MDAUTHD_PID=
