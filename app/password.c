@@ -7,10 +7,12 @@
  *	password_dummy		that hash
  *	password_needs_rehash	are the stored parameters the current ones?
  *	password_work_count	argon2id computations run so far
+ *	password_set_fill	fill freed memory, except argon2id's own
  */
 #include "config.h"
 
 #include <argon2.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +25,32 @@
 
 static char password_dummy_hash[PASSWORD_HASH_MAX];
 static unsigned long password_work;
+
+/*
+ * The allocator's fill byte for freed memory (M_PERTURB; worker.c says
+ * why), 0 for none.  glibc also fills each new block with its complement,
+ * which for argon2id's memory (argon2_memory, mapped fresh for each hash
+ * and unmapped after) would only cost time, about 7% of a hash at the
+ * default parameters: libargon2 wipes that memory itself before it frees
+ * it (FLAG_clear_internal_memory).  So the fill is off while argon2id runs;
+ * nothing else is freed meanwhile.
+ */
+static int password_fill;
+
+void
+password_set_fill(int byte)
+{
+	password_fill = byte;
+	if (mallopt(M_PERTURB, byte) != 1)
+		log_debug("password: mallopt(M_PERTURB) refused");
+}
+
+static void
+password_fill_pause(bool pause)
+{
+	if (password_fill != 0)
+		(void)mallopt(M_PERTURB, pause ? 0 : password_fill);
+}
 
 /* Did argon2 get as far as computing (rather than failing to decode)? */
 static bool
@@ -61,9 +89,11 @@ password_hash(const struct password_params *params, const char *password,
 
 	if (!random_bytes(salt, sizeof(salt)))
 		return PASSWORD_FAILED;
+	password_fill_pause(true);
 	rc = argon2id_hash_encoded(params->iterations, params->memory_kib,
 	    params->parallelism, password, len, salt, sizeof(salt),
 	    PASSWORD_TAG_LEN, out, outlen);
+	password_fill_pause(false);
 	password_work += rc == ARGON2_OK;
 	if (rc != ARGON2_OK)
 		log_error("argon2id_hash_encoded: %s", argon2_error_message(rc));
@@ -76,7 +106,9 @@ password_verify(const char *encoded, const char *password, size_t len)
 	enum password_result r;
 	int rc;
 
+	password_fill_pause(true);
 	rc = argon2id_verify(encoded, password, len);
+	password_fill_pause(false);
 	password_work += password_worked(rc);
 	r = password_from_argon2(rc);
 	if (r != PASSWORD_FAILED)
@@ -88,7 +120,9 @@ password_verify(const char *encoded, const char *password, size_t len)
 	log_warn("password: stored hash is not usable: %s",
 	    argon2_error_message(rc));
 	if (password_dummy_hash[0] != '\0' && encoded != password_dummy_hash) {
+		password_fill_pause(true);
 		rc = argon2id_verify(password_dummy_hash, password, len);
+		password_fill_pause(false);
 		password_work += password_worked(rc);
 		if (rc == ARGON2_MEMORY_ALLOCATION_ERROR)
 			return PASSWORD_NOMEM;

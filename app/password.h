@@ -58,6 +58,10 @@ const char *password_dummy(void);
  */
 unsigned long password_work_count(void);
 
+/* Have the allocator fill freed memory with byte (0: not), except while
+ * argon2id computes. */
+void	password_set_fill(int byte);
+
 /* Was encoded made with other parameters than params (or is it not argon2id)? */
 bool	password_needs_rehash(const char *encoded,
 	    const struct password_params *params);

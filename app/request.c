@@ -342,11 +342,22 @@ request_parse_json(const char *body, size_t len, const char **why)
 		*why = "request body is not valid UTF-8";
 		return NULL;
 	}
-	if (len > (size_t)INT32_MAX || !request_json_lex(body, len, &top_keys, why))
+	if (len >= (size_t)INT32_MAX || !request_json_lex(body, len, &top_keys, why))
 		return NULL;
 	/* json-c counts the levels from 1; allow JSON_DEPTH_MAX levels. */
 	if ((tok = json_tokener_new_ex(JSON_DEPTH_MAX + 1)) == NULL)
 		return NULL;
+	/*
+	 * json-c collects each string (the password) in tok->pb, grown with
+	 * realloc(3) as it goes, which would leave pieces of it in freed
+	 * memory.  Grow the buffer now, while it holds nothing, to the body's
+	 * size: no string in the body can be longer.
+	 */
+	if (printbuf_memset(tok->pb, 0, 0, (int)len + 1) < 0) {
+		json_tokener_free(tok);
+		return NULL;
+	}
+	printbuf_reset(tok->pb);
 	/* Trailing data is allowed here only to be refused below with a clear reason. */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,9 +114,135 @@ resp_header(struct response *resp, const char *name, const char *value)
 	return 1;
 }
 
+/*
+ * The response text is written twice through a sink: once to count its
+ * bytes (buf NULL), once into a buffer of exactly that size.  Nothing that
+ * holds a token is ever grown with realloc(3), which would leave the old
+ * copy behind in freed memory (open_memstream(3) and json-c's printbuf
+ * both grow that way).
+ */
+struct sink {
+	char	*buf;		/* NULL: only count */
+	size_t	 len;		/* bytes written (or counted) so far */
+	size_t	 cap;		/* size of buf, less its final NUL */
+};
+
+static void
+sink_put(struct sink *s, const char *p, size_t n)
+{
+	if (s->buf != NULL && n <= s->cap - s->len)
+		memcpy(s->buf + s->len, p, n);
+	s->len += n;
+}
+
+static void
+sink_puts(struct sink *s, const char *p)
+{
+	sink_put(s, p, strlen(p));
+}
+
+/* Headers only: vsnprintf(3) may pass its output through a stack buffer. */
+static void sink_printf(struct sink *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+sink_printf(struct sink *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	if (s->buf != NULL && s->len <= s->cap)
+		n = vsnprintf(s->buf + s->len, s->cap - s->len + 1, fmt, ap);
+	else
+		n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		s->len += (size_t)n;
+}
+
+/*
+ * A JSON string, escaped as json-c escapes it with
+ * JSON_C_TO_STRING_NOSLASHESCAPE (RFC 8259 section 7), byte by byte into
+ * the sink: no intermediate copy.
+ */
+static void
+sink_json_string(struct sink *s, const char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[7];
+	size_t i;
+
+	sink_put(s, "\"", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			sink_put(s, esc, 2);
+		} else if (c < 0x20) {
+			esc[0] = '\\';
+			switch (c) {
+			case '\b': esc[1] = 'b'; break;
+			case '\f': esc[1] = 'f'; break;
+			case '\n': esc[1] = 'n'; break;
+			case '\r': esc[1] = 'r'; break;
+			case '\t': esc[1] = 't'; break;
+			default:
+				memcpy(esc + 1, "u00", 3);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 0xf];
+				sink_put(s, esc, 6);
+				continue;
+			}
+			sink_put(s, esc, 2);
+		} else
+			sink_put(s, p + i, 1);
+	}
+	sink_put(s, "\"", 1);
+}
+
+/*
+ * The body of a response that holds a token: a flat object whose strings
+ * are written straight into the sink.  Members that are not strings hold
+ * no secret and are rendered by json-c.
+ */
+static void
+sink_secret_body(struct sink *s, json_object *body)
+{
+	const char *sep = "{";
+
+	json_object_object_foreach(body, key, val) {
+		sink_puts(s, sep);
+		sink_json_string(s, key, strlen(key));
+		sink_put(s, ":", 1);
+		if (json_object_is_type(val, json_type_string))
+			sink_json_string(s, json_object_get_string(val),
+			    (size_t)json_object_get_string_len(val));
+		else
+			sink_puts(s, json_object_to_json_string_ext(val,
+			    JSON_C_TO_STRING_PLAIN |
+			    JSON_C_TO_STRING_NOSLASHESCAPE));
+		sep = ",";
+	}
+	sink_puts(s, *sep == '{' ? "{}" : "}");
+}
+
+/* The body and its final newline. */
+static void
+sink_body(struct sink *s, const struct response *resp, const char *json)
+{
+	if (json != NULL)
+		sink_puts(s, json);
+	else
+		sink_secret_body(s, resp->body);
+	sink_put(s, "\n", 1);
+}
+
 /* The WWW-Authenticate value of a challenge, RFC 6750 section 3. */
 static void
-resp_challenge(FILE *f, const struct response *resp, const char *realm)
+resp_challenge(struct sink *s, const struct response *resp, const char *realm)
 {
 	const char *error = NULL;
 
@@ -132,52 +259,68 @@ resp_challenge(FILE *f, const struct response *resp, const char *realm)
 		error = "invalid_request";
 		break;
 	}
-	fprintf(f, "WWW-Authenticate: Bearer realm=\"%s\"", realm);
+	sink_printf(s, "WWW-Authenticate: Bearer realm=\"%s\"", realm);
 	/* Descriptions are our own static ASCII text without quotes. */
 	if (error != NULL)
-		fprintf(f, ", error=\"%s\", error_description=\"%s\"", error,
+		sink_printf(s, ", error=\"%s\", error_description=\"%s\"", error,
 		    resp->error_description != NULL ?
 		    resp->error_description : error);
-	fputs("\r\n", f);
+	sink_puts(s, "\r\n");
+}
+
+static void
+resp_write(struct sink *s, const struct response *resp, const char *realm,
+    const char *json)
+{
+	struct sink count = { NULL, 0, 0 };
+	size_t i;
+
+	sink_printf(s, "Status: %d %s\r\n", resp->status,
+	    resp_reason(resp->status));
+	sink_puts(s, "Content-Type: application/json\r\n");
+	sink_puts(s, "Cache-Control: no-store\r\n");
+	if (resp->secret)
+		sink_puts(s, "Pragma: no-cache\r\n");
+	resp_challenge(s, resp, realm);
+	if (resp->allow != NULL)
+		sink_printf(s, "Allow: %s\r\n", resp->allow);
+	if (resp->retry_after > 0)
+		sink_printf(s, "Retry-After: %d\r\n", resp->retry_after);
+	for (i = 0; i < resp->nheaders; i++)
+		sink_printf(s, "%s: %s\r\n", resp->headers[i].name,
+		    resp->headers[i].value);
+	if (resp->body == NULL || resp->head) {
+		sink_puts(s, "\r\n");
+		return;
+	}
+	sink_body(&count, resp, json);
+	sink_printf(s, "Content-Length: %zu\r\n\r\n", count.len);
+	sink_body(s, resp, json);
 }
 
 char *
 resp_render(const struct response *resp, const char *realm, size_t *len)
 {
+	struct sink s = { NULL, 0, 0 };
 	const char *json = NULL;
-	char *buf = NULL;
-	size_t i, size = 0;
-	FILE *f;
 
-	if (resp->body != NULL)
+	/* A body that holds a token never goes through json-c's printbuf. */
+	if (resp->body != NULL && !(resp->secret &&
+	    json_object_is_type(resp->body, json_type_object))) {
 		json = json_object_to_json_string_ext(resp->body,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if ((f = open_memstream(&buf, &size)) == NULL)
-		return NULL;
-	fprintf(f, "Status: %d %s\r\n", resp->status, resp_reason(resp->status));
-	fputs("Content-Type: application/json\r\n", f);
-	fputs("Cache-Control: no-store\r\n", f);
-	if (resp->secret)
-		fputs("Pragma: no-cache\r\n", f);
-	resp_challenge(f, resp, realm);
-	if (resp->allow != NULL)
-		fprintf(f, "Allow: %s\r\n", resp->allow);
-	if (resp->retry_after > 0)
-		fprintf(f, "Retry-After: %d\r\n", resp->retry_after);
-	for (i = 0; i < resp->nheaders; i++)
-		fprintf(f, "%s: %s\r\n", resp->headers[i].name,
-		    resp->headers[i].value);
-	if (json != NULL && !resp->head)
-		fprintf(f, "Content-Length: %zu\r\n\r\n%s\n", strlen(json) + 1,
-		    json);
-	else
-		fputs("\r\n", f);
-	if (fclose(f) != 0) {
-		free(buf);
-		return NULL;
+		if (json == NULL)
+			return NULL;
 	}
-	*len = size;
-	return buf;
+	resp_write(&s, resp, realm, json);
+	s.cap = s.len;
+	s.len = 0;
+	if ((s.buf = malloc(s.cap + 1)) == NULL)
+		return NULL;
+	resp_write(&s, resp, realm, json);
+	s.buf[s.cap] = '\0';
+	*len = s.cap;
+	return s.buf;
 }
 
 int
@@ -224,18 +367,10 @@ resp_free(struct response *resp)
 	size_t i;
 
 	if (resp->body != NULL) {
+		/* Never rendered by json-c (resp_render): only its strings. */
 		if (resp->secret && json_object_is_type(resp->body,
-		    json_type_object)) {
-			/* json-c keeps the rendered text in the object too. */
-			const char *text = json_object_to_json_string_ext(
-			    resp->body, JSON_C_TO_STRING_PLAIN |
-			    JSON_C_TO_STRING_NOSLASHESCAPE);
-
-			if (text != NULL)
-				explicit_bzero((char *)(uintptr_t)text,
-				    strlen(text));
+		    json_type_object))
 			resp_wipe_json(resp->body);
-		}
 		json_object_put(resp->body);
 	}
 	for (i = 0; i < resp->nheaders; i++)

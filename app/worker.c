@@ -139,8 +139,31 @@ worker_drain_stdin(FCGX_Request *fr)
 	while ((n = FCGX_GetStr(buf, sizeof(buf), fr->in)) > 0)
 		if ((total += (size_t)n) > WORKER_DRAIN_MAX) {
 			fr->keepConnection = 0;
-			return;
+			break;
 		}
+	/* An unread body may be a login's. */
+	explicit_bzero(buf, sizeof(buf));
+}
+
+/*
+ * After a request, no copy of its secrets (the Bearer token, a password,
+ * the token of a login's answer) may stay behind in the worker's memory,
+ * where a core dump or a later bug that discloses memory would find it.
+ * Our own buffers are wiped where they are freed.  libfcgi's are not ours.
+ * Its 8 KiB stream buffers, which see the raw parameters, the body and the
+ * response, are wiped by the allocator: M_PERTURB (password_set_fill, from
+ * worker_main) makes glibc fill each freed block, except blocks that go to
+ * its per-thread cache, and blocks this large never do.  The parameters'
+ * strings are small enough for that cache: they are wiped here before
+ * libfcgi frees them.  tests/integration/secrets.sh scans a worker's memory.
+ */
+static void
+worker_wipe_params(FCGX_Request *fr)
+{
+	char **e;
+
+	for (e = fr->envp; e != NULL && *e != NULL; e++)
+		explicit_bzero(*e, strlen(*e));
 }
 
 /* Stop accepting: the listening socket becomes /dev/null in this process. */
@@ -331,7 +354,7 @@ worker_main(const struct conf *conf, int listen_fd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	/*
-	 * argon2id allocates argon2_memory (64 MiB by default) per hash and
+	 * argon2id allocates argon2_memory (19 MiB by default) per hash and
 	 * frees it.  glibc serves blocks that large with mmap(2), but raises
 	 * that threshold after the first such free, so from the second hash
 	 * on the block comes from the heap and stays resident.  A fixed
@@ -341,6 +364,8 @@ worker_main(const struct conf *conf, int listen_fd)
 	 */
 	if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1)
 		log_debug("worker: mallopt(M_MMAP_THRESHOLD) refused");
+	/* Freed memory is overwritten (see worker_wipe_params). */
+	password_set_fill(0xa5);
 	if ((db = db_new(conf->database, conf->db_timeout)) == NULL) {
 		log_error("worker: out of memory");
 		_exit(1);
@@ -406,6 +431,7 @@ worker_main(const struct conf *conf, int listen_fd)
 		/* A stopping worker does not keep the web server's connection. */
 		if (worker_stop)
 			fr.keepConnection = 0;
+		worker_wipe_params(&fr);
 		FCGX_Finish_r(&fr);
 		if (conf->max_requests > 0 && ++served >= conf->max_requests) {
 			log_info("worker: retiring after %ld requests", served);

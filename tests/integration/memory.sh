@@ -39,7 +39,7 @@ f_rss() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
-# Each login hashes with argon2id (argon2_memory, 64 MiB by default); the
+# Each login hashes with argon2id (argon2_memory, 19 MiB by default); the
 # worker must give that memory back, or every worker would keep it.
 declare -A fresh
 for w in $(h_children "$master"); do

@@ -352,6 +352,69 @@ test_time(void)
 	    "a buffer of 21 bytes is enough");
 }
 
+/*
+ * A response that holds a token is rendered without json-c (so that its
+ * text is never grown with realloc); it must come out byte for byte as
+ * json-c renders the same object.
+ */
+static void
+test_secret_body(void)
+{
+	static const char *const strings[] = {
+		"mda_abcdefghijklmnopqrstuvwxyz0123456789-_ABCDEFG",
+		"quote \" backslash \\ slash /",
+		"\b\f\n\r\t \001 \037 end",
+		"caf\xc3\xa9 \xe2\x82\xac \x7f",
+		"",
+	};
+	struct response resp;
+	json_object *obj;
+	size_t i;
+
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		const char *want;
+		char *expect;
+
+		obj = json_object_new_object();
+		json_object_object_add(obj, "token",
+		    json_object_new_string(strings[i]));
+		json_object_object_add(obj, "token_type",
+		    json_object_new_string("Bearer"));
+		json_object_object_add(obj, "expires_in",
+		    json_object_new_int64(3600));
+		json_object_object_add(obj, "nothing", NULL);
+		json_object_object_add(obj, "yes", json_object_new_boolean(1));
+		want = json_object_to_json_string_ext(obj,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		if ((expect = malloc(strlen(want) + 2)) == NULL)
+			abort();
+		snprintf(expect, strlen(want) + 2, "%s\n", want);
+		resp_init(&resp);
+		resp_json(&resp, 200, obj);
+		resp.secret = true;
+		ok(render(&resp, "mdauth") && body() != NULL &&
+		    strcmp(body(), expect) == 0,
+		    "a secret body renders as json-c renders it (string %zu)", i);
+		ok(has_header("Pragma: no-cache"), "... with Pragma: no-cache");
+		{
+			char cl[40];
+
+			snprintf(cl, sizeof(cl), "Content-Length: %zu",
+			    strlen(expect));
+			ok(has_header(cl), "... and its Content-Length (%s)", cl);
+		}
+		free(expect);
+		resp_free(&resp);
+	}
+	obj = json_object_new_object();
+	resp_init(&resp);
+	resp_json(&resp, 200, obj);
+	resp.secret = true;
+	ok(render(&resp, "mdauth") && strcmp(body(), "{}\n") == 0,
+	    "an empty secret body renders as {}");
+	resp_free(&resp);
+}
+
 int
 main(void)
 {
@@ -360,6 +423,7 @@ main(void)
 	test_errors();
 	test_challenges();
 	test_headers();
+	test_secret_body();
 	test_time();
 	free(text);
 	{
