@@ -7,7 +7,7 @@
  *	password_dummy		that hash
  *	password_needs_rehash	are the stored parameters the current ones?
  *	password_work_count	argon2id computations run so far
- *	password_set_fill	fill freed memory, except argon2id's own
+ *	password_fill_freed	fill freed memory, except argon2id's own
  */
 #include "config.h"
 
@@ -38,7 +38,7 @@ static unsigned long password_work;
 static int password_fill;
 
 void
-password_set_fill(int byte)
+password_fill_freed(int byte)
 {
 	password_fill = byte;
 	if (mallopt(M_PERTURB, byte) != 1)

@@ -60,7 +60,7 @@ unsigned long password_work_count(void);
 
 /* Have the allocator fill freed memory with byte (0: not), except while
  * argon2id computes. */
-void	password_set_fill(int byte);
+void	password_fill_freed(int byte);
 
 /* Was encoded made with other parameters than params (or is it not argon2id)? */
 bool	password_needs_rehash(const char *encoded,

@@ -67,11 +67,17 @@ resp_init(struct response *resp)
 	resp->status = 500;
 }
 
+static void resp_wipe_json(json_object *);
+
 static void
 resp_set_body(struct response *resp, json_object *body)
 {
-	if (resp->body != NULL)
+	if (resp->body != NULL) {
+		if (resp->secret && json_object_is_type(resp->body,
+		    json_type_object))
+			resp_wipe_json(resp->body);
 		json_object_put(resp->body);
+	}
 	resp->body = body;
 }
 
@@ -121,32 +127,36 @@ resp_header(struct response *resp, const char *name, const char *value)
  * copy behind in freed memory (open_memstream(3) and json-c's printbuf
  * both grow that way).
  */
-struct sink {
+struct resp_sink {
 	char	*buf;		/* NULL: only count */
 	size_t	 len;		/* bytes written (or counted) so far */
 	size_t	 cap;		/* size of buf, less its final NUL */
 };
 
+/* Append n bytes (or count them); past cap, only count. */
 static void
-sink_put(struct sink *s, const char *p, size_t n)
+resp_sink_put(struct resp_sink *s, const char *p, size_t n)
 {
-	if (s->buf != NULL && n <= s->cap - s->len)
+	if (s->buf != NULL && s->len <= s->cap && n <= s->cap - s->len)
 		memcpy(s->buf + s->len, p, n);
 	s->len += n;
 }
 
 static void
-sink_puts(struct sink *s, const char *p)
+resp_sink_puts(struct resp_sink *s, const char *p)
 {
-	sink_put(s, p, strlen(p));
+	resp_sink_put(s, p, strlen(p));
 }
 
-/* Headers only: vsnprintf(3) may pass its output through a stack buffer. */
-static void sink_printf(struct sink *, const char *, ...)
+/*
+ * Append formatted text (or count it).  For headers only: vsnprintf(3) may
+ * pass its output through a buffer on the stack.
+ */
+static void resp_sink_printf(struct resp_sink *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
-sink_printf(struct sink *s, const char *fmt, ...)
+resp_sink_printf(struct resp_sink *s, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -167,20 +177,20 @@ sink_printf(struct sink *s, const char *fmt, ...)
  * the sink: no intermediate copy.
  */
 static void
-sink_json_string(struct sink *s, const char *p, size_t n)
+resp_sink_json_string(struct resp_sink *s, const char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	char esc[7];
 	size_t i;
 
-	sink_put(s, "\"", 1);
+	resp_sink_put(s, "\"", 1);
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
 
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
-			sink_put(s, esc, 2);
+			resp_sink_put(s, esc, 2);
 		} else if (c < 0x20) {
 			esc[0] = '\\';
 			switch (c) {
@@ -193,56 +203,62 @@ sink_json_string(struct sink *s, const char *p, size_t n)
 				memcpy(esc + 1, "u00", 3);
 				esc[4] = hex[c >> 4];
 				esc[5] = hex[c & 0xf];
-				sink_put(s, esc, 6);
+				resp_sink_put(s, esc, 6);
 				continue;
 			}
-			sink_put(s, esc, 2);
+			resp_sink_put(s, esc, 2);
 		} else
-			sink_put(s, p + i, 1);
+			resp_sink_put(s, p + i, 1);
 	}
-	sink_put(s, "\"", 1);
+	resp_sink_put(s, "\"", 1);
 }
 
 /*
  * The body of a response that holds a token: a flat object whose strings
  * are written straight into the sink.  Members that are not strings hold
- * no secret and are rendered by json-c.
+ * no secret and are rendered by json-c.  Returns 0 if json-c could not
+ * render one (out of memory).
  */
-static void
-sink_secret_body(struct sink *s, json_object *body)
+static int
+resp_sink_secret_body(struct resp_sink *s, json_object *body)
 {
-	const char *sep = "{";
+	const char *sep = "{", *text;
 
 	json_object_object_foreach(body, key, val) {
-		sink_puts(s, sep);
-		sink_json_string(s, key, strlen(key));
-		sink_put(s, ":", 1);
+		resp_sink_puts(s, sep);
+		resp_sink_json_string(s, key, strlen(key));
+		resp_sink_put(s, ":", 1);
 		if (json_object_is_type(val, json_type_string))
-			sink_json_string(s, json_object_get_string(val),
+			resp_sink_json_string(s, json_object_get_string(val),
 			    (size_t)json_object_get_string_len(val));
+		else if ((text = json_object_to_json_string_ext(val,
+		    JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE)) != NULL)
+			resp_sink_puts(s, text);
 		else
-			sink_puts(s, json_object_to_json_string_ext(val,
-			    JSON_C_TO_STRING_PLAIN |
-			    JSON_C_TO_STRING_NOSLASHESCAPE));
+			return 0;
 		sep = ",";
 	}
-	sink_puts(s, *sep == '{' ? "{}" : "}");
+	resp_sink_puts(s, *sep == '{' ? "{}" : "}");
+	return 1;
 }
 
-/* The body and its final newline. */
-static void
-sink_body(struct sink *s, const struct response *resp, const char *json)
+/* The body (json, or else the secret one) and its final newline. */
+static int
+resp_sink_body(struct resp_sink *s, const struct response *resp,
+    const char *json)
 {
 	if (json != NULL)
-		sink_puts(s, json);
-	else
-		sink_secret_body(s, resp->body);
-	sink_put(s, "\n", 1);
+		resp_sink_puts(s, json);
+	else if (!resp_sink_secret_body(s, resp->body))
+		return 0;
+	resp_sink_put(s, "\n", 1);
+	return 1;
 }
 
 /* The WWW-Authenticate value of a challenge, RFC 6750 section 3. */
 static void
-resp_challenge(struct sink *s, const struct response *resp, const char *realm)
+resp_challenge(struct resp_sink *s, const struct response *resp, const char *realm)
 {
 	const char *error = NULL;
 
@@ -259,49 +275,51 @@ resp_challenge(struct sink *s, const struct response *resp, const char *realm)
 		error = "invalid_request";
 		break;
 	}
-	sink_printf(s, "WWW-Authenticate: Bearer realm=\"%s\"", realm);
+	resp_sink_printf(s, "WWW-Authenticate: Bearer realm=\"%s\"", realm);
 	/* Descriptions are our own static ASCII text without quotes. */
 	if (error != NULL)
-		sink_printf(s, ", error=\"%s\", error_description=\"%s\"", error,
+		resp_sink_printf(s, ", error=\"%s\", error_description=\"%s\"", error,
 		    resp->error_description != NULL ?
 		    resp->error_description : error);
-	sink_puts(s, "\r\n");
+	resp_sink_puts(s, "\r\n");
 }
 
-static void
-resp_write(struct sink *s, const struct response *resp, const char *realm,
+/* The whole CGI response text; returns 0 if the body could not be rendered. */
+static int
+resp_write(struct resp_sink *s, const struct response *resp, const char *realm,
     const char *json)
 {
-	struct sink count = { NULL, 0, 0 };
+	struct resp_sink count = { NULL, 0, 0 };
 	size_t i;
 
-	sink_printf(s, "Status: %d %s\r\n", resp->status,
+	resp_sink_printf(s, "Status: %d %s\r\n", resp->status,
 	    resp_reason(resp->status));
-	sink_puts(s, "Content-Type: application/json\r\n");
-	sink_puts(s, "Cache-Control: no-store\r\n");
+	resp_sink_puts(s, "Content-Type: application/json\r\n");
+	resp_sink_puts(s, "Cache-Control: no-store\r\n");
 	if (resp->secret)
-		sink_puts(s, "Pragma: no-cache\r\n");
+		resp_sink_puts(s, "Pragma: no-cache\r\n");
 	resp_challenge(s, resp, realm);
 	if (resp->allow != NULL)
-		sink_printf(s, "Allow: %s\r\n", resp->allow);
+		resp_sink_printf(s, "Allow: %s\r\n", resp->allow);
 	if (resp->retry_after > 0)
-		sink_printf(s, "Retry-After: %d\r\n", resp->retry_after);
+		resp_sink_printf(s, "Retry-After: %d\r\n", resp->retry_after);
 	for (i = 0; i < resp->nheaders; i++)
-		sink_printf(s, "%s: %s\r\n", resp->headers[i].name,
+		resp_sink_printf(s, "%s: %s\r\n", resp->headers[i].name,
 		    resp->headers[i].value);
 	if (resp->body == NULL || resp->head) {
-		sink_puts(s, "\r\n");
-		return;
+		resp_sink_puts(s, "\r\n");
+		return 1;
 	}
-	sink_body(&count, resp, json);
-	sink_printf(s, "Content-Length: %zu\r\n\r\n", count.len);
-	sink_body(s, resp, json);
+	if (!resp_sink_body(&count, resp, json))
+		return 0;
+	resp_sink_printf(s, "Content-Length: %zu\r\n\r\n", count.len);
+	return resp_sink_body(s, resp, json);
 }
 
 char *
 resp_render(const struct response *resp, const char *realm, size_t *len)
 {
-	struct sink s = { NULL, 0, 0 };
+	struct resp_sink s = { NULL, 0, 0 };
 	const char *json = NULL;
 
 	/* A body that holds a token never goes through json-c's printbuf. */
@@ -312,12 +330,18 @@ resp_render(const struct response *resp, const char *realm, size_t *len)
 		if (json == NULL)
 			return NULL;
 	}
-	resp_write(&s, resp, realm, json);
+	if (!resp_write(&s, resp, realm, json))
+		return NULL;
 	s.cap = s.len;
 	s.len = 0;
 	if ((s.buf = malloc(s.cap + 1)) == NULL)
 		return NULL;
-	resp_write(&s, resp, realm, json);
+	/* The second pass writes what the first counted, or nothing goes out. */
+	if (!resp_write(&s, resp, realm, json) || s.len != s.cap) {
+		explicit_bzero(s.buf, s.cap);
+		free(s.buf);
+		return NULL;
+	}
 	s.buf[s.cap] = '\0';
 	*len = s.cap;
 	return s.buf;

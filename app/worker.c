@@ -149,13 +149,13 @@ worker_drain_stdin(FCGX_Request *fr)
  * After a request, no copy of its secrets (the Bearer token, a password,
  * the token of a login's answer) may stay behind in the worker's memory,
  * where a core dump or a later bug that discloses memory would find it.
- * Our own buffers are wiped where they are freed.  libfcgi's are not ours.
- * Its 8 KiB stream buffers, which see the raw parameters, the body and the
- * response, are wiped by the allocator: M_PERTURB (password_set_fill, from
- * worker_main) makes glibc fill each freed block, except blocks that go to
- * its per-thread cache, and blocks this large never do.  The parameters'
- * strings are small enough for that cache: they are wiped here before
- * libfcgi frees them.  tests/integration/secrets.sh scans a worker's memory.
+ * Our own buffers are wiped where they are freed; libfcgi's and json-c's
+ * are not ours.  So glibc fills every block the worker frees
+ * (M_PERTURB, set by password_fill_freed from worker_main), with its
+ * per-thread cache, which would skip small blocks, turned off when mdauthd
+ * starts (mdauthd.c, tune_malloc).  The parameters' strings are wiped here
+ * as well, before libfcgi frees them, in case the cache is on after all.
+ * tests/integration/secrets.sh scans a worker's memory.
  */
 static void
 worker_wipe_params(FCGX_Request *fr)
@@ -365,7 +365,7 @@ worker_main(const struct conf *conf, int listen_fd)
 	if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1)
 		log_debug("worker: mallopt(M_MMAP_THRESHOLD) refused");
 	/* Freed memory is overwritten (see worker_wipe_params). */
-	password_set_fill(0xa5);
+	password_fill_freed(0xa5);
 	if ((db = db_new(conf->database, conf->db_timeout)) == NULL) {
 		log_error("worker: out of memory");
 		_exit(1);

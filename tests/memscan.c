@@ -17,6 +17,7 @@
 #define _GNU_SOURCE	/* memmem(3) */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,10 @@
 #define CHUNK	(1024 * 1024)
 #define RESERVED	(1UL << 30)	/* mappings larger than this are skipped */
 
+/*
+ * Scan [lo, hi) of the process for each needle.  Returns 1 if one was
+ * found, 0 if not, -1 if the process is gone.
+ */
 static int
 scan_region(int mem, unsigned long lo, unsigned long hi, const char *name,
     char **needles, int n, size_t maxlen, char *buf)
@@ -41,9 +46,12 @@ scan_region(int mem, unsigned long lo, unsigned long hi, const char *name,
 		ssize_t got = pread(mem, buf, want, (off_t)at);
 		const char *p;
 
-		if (got <= 0)
-			/* Unreadable (a guard page, say): nothing there to leak. */
+		/* A page that cannot be read (EIO: a guard page, say) holds
+		 * nothing to leak; anything else means the process is gone. */
+		if (got == -1 && errno == EIO)
 			return found;
+		if (got <= 0)
+			return -1;
 		/* All zero (memory never written): nothing to look for. */
 		if (buf[0] == 0 && memcmp(buf, buf + 1, (size_t)got - 1) == 0)
 			goto next;
@@ -122,15 +130,19 @@ main(int argc, char *argv[])
 		 * Read-only mappings hold the program, not its data. */
 		if (perms[0] != 'r' || perms[1] != 'w' || perms[3] != 'p')
 			continue;
-		if (strcmp(name, "[vvar]") == 0 || strcmp(name, "[vsyscall]") == 0)
-			continue;
 		/* Address space reserved, not memory filled: AddressSanitizer's
 		 * shadow (terabytes), read as zero pages. */
 		if (hi - lo > RESERVED)
 			continue;
-		if (scan_region(mem, lo, hi, name[0] == ' ' ? name + 1 : name,
-		    argv + 2, argc - 2, maxlen, buf))
+		switch (scan_region(mem, lo, hi, name, argv + 2, argc - 2,
+		    maxlen, buf)) {
+		case -1:
+			fprintf(stderr, "memscan: process %s is gone\n", argv[1]);
+			return 2;
+		case 1:
 			found = 1;
+			break;
+		}
 	}
 	if (ferror(maps)) {
 		fprintf(stderr, "memscan: reading the maps failed\n");
@@ -139,5 +151,10 @@ main(int argc, char *argv[])
 	free(buf);
 	fclose(maps);
 	close(mem);
+	/* A process that died while it was read may have been read short. */
+	if (kill((pid_t)strtol(argv[1], NULL, 10), 0) == -1 && errno == ESRCH) {
+		fprintf(stderr, "memscan: process %s is gone\n", argv[1]);
+		return 2;
+	}
 	return found;
 }

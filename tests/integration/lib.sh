@@ -310,6 +310,9 @@ h_memcheck_init() {
 h_valgrind_wrapper() {
 	{
 		printf '#!/bin/bash\n'
+		# Set, so that mdauthd does not start itself again to set it
+		# (valgrind's allocator ignores it anyway).
+		printf 'export GLIBC_TUNABLES=glibc.malloc.tcache_count=0\n'
 		printf 'exec valgrind -q --tool=memcheck --trace-children=yes'
 		printf ' --leak-check=full --show-leak-kinds=definite,possible'
 		printf ' --errors-for-leak-kinds=definite,possible'

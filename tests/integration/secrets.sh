@@ -25,16 +25,27 @@ FCGI_REQUEST=$top_builddir/tests/fcgi-request
 [ -x "$MEMSCAN" ] && [ -x "$FCGI_REQUEST" ] ||
 	bail "tests/memscan or tests/fcgi-request not built"
 
-# Long, and with characters JSON escapes: json-c then collects the string
-# in several pieces, growing its buffer between them.
-PASSWORD='correct "horse" battery "staple", and "then" some "more" words "to" make "it" long'
+# The password is long and needs no escaping in JSON, so that any copy of
+# the request body, raw or parsed, holds its pieces.  The wrong one has
+# characters JSON escapes: json-c then collects it in several pieces, and
+# only its parsed copies hold it as is.  BAD is sent in bodies that are
+# refused, each differently, after json-c may have parsed the password.
+PASSWORD='correct horse battery staple and then some more words to make it long'
 WRONG='Tr0ub4dor&3 \ is "not" it, \ though "it" is \ a "long" enough \ password "as" well'
+BAD='a third long password that only ever comes in a malformed body'
+
 
 h_setup workers=1
 master=$STACK_MDAUTHD_PID
 h_user_add alice "$PASSWORD"
 h_wait_for 5 h_has_children "$master" 1 || bail "expected 1 worker"
 worker=$(h_children "$master")
+
+# mdauthd turned glibc's per-thread cache off by starting itself again:
+# the same process, under its own name.
+like "$(tr '\0' '\n' <"/proc/$worker/environ" | grep '^GLIBC_TUNABLES=')" \
+	'tcache_count=0' "the worker runs with glibc's per-thread cache off"
+is "$(cat "/proc/$master/comm")" mdauthd "the master still runs as mdauthd"
 
 # f_pieces SECRET...: every piece of WINDOW characters of each SECRET,
 # starting every STEP characters (and its last piece): a copy of any
@@ -95,6 +106,18 @@ is "$(cat "$H_DIR/probe.status")" 200 "that validate then answers 200"
 
 login alice "$WRONG"
 is "$STATUS" 401 "a wrong password is refused"
+for body in \
+	'{"username":"alice","password":"'"$BAD"'",}' \
+	'{"username":"alice","password":"'"$BAD"'","password":"'"$BAD"'"}' \
+	'{"username":"alice","password":"'"$BAD"'"} {}' \
+	'[{"username":"alice","password":"'"$BAD"'"}]' \
+	'{"username":"alice","password":"'"$BAD"'","device":{"a":["'"$BAD"'"]}}' \
+	'{"username":"alice","password":"'"$BAD"'"'; do
+	req_json POST /login "$body"
+	bad_statuses="${bad_statuses:-}$STATUS "
+done
+is "$bad_statuses" "400 400 400 400 400 400 " \
+	"6 malformed login bodies (a trailing comma, a duplicate member, trailing data, an array, a nested device, cut short) are refused with 400"
 h_login_ok alice "$PASSWORD" phone
 phone=$TOKEN
 h_login_ok alice "$PASSWORD" laptop
@@ -113,9 +136,9 @@ is "$STATUS" 200 "the phone logs out"
 is "$(h_children "$master")" "$worker" "one worker served every request"
 
 f_clean "the worker keeps no token it issued, refreshed, validated or revoked, and no password" \
-	"$worker" "$probe" "$phone" "$laptop" "$renewed" "$PASSWORD" "$WRONG"
+	"$worker" "$probe" "$phone" "$laptop" "$renewed" "$PASSWORD" "$WRONG" "$BAD"
 f_clean "the master keeps no token and no password" \
-	"$master" "$probe" "$phone" "$laptop" "$renewed" "$PASSWORD" "$WRONG"
+	"$master" "$probe" "$phone" "$laptop" "$renewed" "$PASSWORD" "$WRONG" "$BAD"
 
 # The same through the Authorizer role, which lighttpd uses to protect the
 # rest of the API: the token of a request it let through is gone too.
@@ -126,6 +149,6 @@ out=$("$FCGI_REQUEST" "$STACK_MDAUTHD_SOCKET" 2 REQUEST_METHOD=GET \
 	HTTP_AUTHORIZATION="Bearer $tablet" | head -n 1 | tr -d '\r')
 is "$out" "Status: 200 OK" "the authorizer lets the tablet's token through"
 f_clean "after an authorizer request, the worker keeps no token" \
-	"$worker" "$probe" "$phone" "$laptop" "$renewed" "$tablet" "$PASSWORD" "$WRONG"
+	"$worker" "$probe" "$phone" "$laptop" "$renewed" "$tablet" "$PASSWORD" "$WRONG" "$BAD"
 
 done_testing
