@@ -117,6 +117,7 @@ app /whoami.cgi
 is "$STATUS" 401 "$web: protected, no token: 401"
 is_challenge "" "$web: protected, no token: the Bearer challenge reaches the client"
 unlike "$BODY" 'user=' "$web: protected, no token: the application did not run"
+ok "$web: protected, no token: Content-Type application/json" is_json_content_type
 
 # An application file named like the mount must not be reachable past it.
 cp "$STACK_DIR/app/api/whoami.cgi" "$STACK_DIR/app/api/auth" || bail "cannot copy the application"
@@ -127,6 +128,7 @@ unlike "$BODY" 'user=' "$web: /api/auth itself, no token: no application runs"
 req_url GET "http://127.0.0.1:$STACK_HTTP_PORT/api/whoami.cgi" -H "Authorization: Bearer $phone"
 is "$STATUS/$(json error)" 403/tls_required "$web: protected over plain HTTP: 403 tls_required"
 unlike "$BODY" 'user=' "$web: protected over plain HTTP: the application did not run"
+ok "$web: protected over plain HTTP: Content-Type application/json" is_json_content_type
 
 app /whoami.cgi -H 'Authorization: Basic YWxpY2U6eA=='
 is "$STATUS" 401 "$web: protected, Basic credentials: 401"
@@ -136,13 +138,16 @@ app /whoami.cgi -H "Authorization: Bearer $(h_random_token)"
 is "$STATUS" 401 "$web: protected, unknown token: 401"
 is_challenge invalid_token "$web: protected, unknown token: invalid_token challenge"
 is "$(json error)" invalid_token "$web: protected, unknown token: JSON body invalid_token"
+ok "$web: protected, unknown token: Content-Type application/json" is_json_content_type
 
 app /whoami.cgi -H 'Authorization: Bearer a b'
 is "$STATUS" 400 "$web: protected, malformed Bearer credentials: 400"
 is_challenge invalid_request "$web: protected, malformed: invalid_request challenge"
+ok "$web: protected, malformed: Content-Type application/json" is_json_content_type
 
 app /whoami.cgi/messages/7 -H "Authorization: Bearer $phone" -H 'X-Auth-User: mallory'
 is "$STATUS" 200 "$web: protected, live token: the application answers 200"
+like "$(header Content-Type)" '^text/plain' "$web: protected, live token: the application's own Content-Type"
 is "$(sed -n 's/^user=//p' <<<"$BODY")" alice "$web: protected: the application sees the token's user"
 is "$(sed -n 's/^session_id=//p' <<<"$BODY")" "$phone_session" \
 	"$web: protected: the application sees the session id"
@@ -171,6 +176,7 @@ app /whoami.cgi -H "Authorization: Bearer $tablet"
 is "$STATUS" 503 "$web: protected, database down: 503"
 like "$(header Retry-After)" '^[0-9]+$' "$web: protected, database down: Retry-After"
 unlike "$BODY" 'user=' "$web: protected, database down: the application did not run"
+ok "$web: protected, database down: Content-Type application/json" is_json_content_type
 stack_pg_start || bail "cannot start PostgreSQL"
 h_wait_for 10 h_app_ok "$tablet"
 app /whoami.cgi -H "Authorization: Bearer $tablet"
