@@ -67,17 +67,12 @@ resp_init(struct response *resp)
 	resp->status = 500;
 }
 
-static void resp_wipe_json(json_object *);
+static void resp_put_body(struct response *);
 
 static void
 resp_set_body(struct response *resp, json_object *body)
 {
-	if (resp->body != NULL) {
-		if (resp->secret && json_object_is_type(resp->body,
-		    json_type_object))
-			resp_wipe_json(resp->body);
-		json_object_put(resp->body);
-	}
+	resp_put_body(resp);
 	resp->body = body;
 }
 
@@ -385,18 +380,27 @@ resp_wipe_json(json_object *obj)
 	}
 }
 
+/*
+ * Release the body, wiping it first if it holds a token (never rendered
+ * by json-c, see resp_render: only its strings hold it).
+ */
+static void
+resp_put_body(struct response *resp)
+{
+	if (resp->body == NULL)
+		return;
+	if (resp->secret && json_object_is_type(resp->body, json_type_object))
+		resp_wipe_json(resp->body);
+	json_object_put(resp->body);
+	resp->body = NULL;
+}
+
 void
 resp_free(struct response *resp)
 {
 	size_t i;
 
-	if (resp->body != NULL) {
-		/* Never rendered by json-c (resp_render): only its strings. */
-		if (resp->secret && json_object_is_type(resp->body,
-		    json_type_object))
-			resp_wipe_json(resp->body);
-		json_object_put(resp->body);
-	}
+	resp_put_body(resp);
 	for (i = 0; i < resp->nheaders; i++)
 		free(resp->headers[i].value);
 	memset(resp, 0, sizeof(*resp));

@@ -329,13 +329,8 @@ load_start term 30 "$CONNS" "$token"
 load_wait_started term || bail "wrk got no answer"
 slow_pids=()
 for t in "$slow1" "$slow2"; do
-	n=${#slow_pids[@]}
-	curl -sS --max-time 20 --cacert "$STACK_CERT" \
-		--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
-		-H "Authorization: Bearer $t" -o "$H_DIR/slow$n.body" \
-		-w '%{http_code}' "$H_URL/validate" >"$H_DIR/slow$n.status" 2>"$H_DIR/slow$n.err" &
-	slow_pids+=($!)
-	h_on_teardown "kill $! 2>/dev/null"
+	h_bg "slow${#slow_pids[@]}" /validate -H "Authorization: Bearer $t"
+	slow_pids+=("$H_BG_PID")
 done
 ok "SIGTERM: two slow validates are in flight in workers (waiting for the row lock)" \
 	h_wait_for 5 h_lock_waiters 2

@@ -15,23 +15,17 @@ for u in u1 u2 u3 u4 u5; do
 	h_user_add "$u" "$PW"
 done
 
-# h_login_curl N USER: one login of USER in the background, its outputs
-# in $H_DIR/par-N.{status,headers,body}; its pid in PAR_PID.
+# h_login_curl N USER: one login of USER in the background (h_bg par-N),
+# its pid in PAR_PID.
 PAR_PID=
 h_login_curl() {
-	local n=$1 body
-	body=$(jq -cn --arg u "$2" --arg p "$PW" '{username: $u, password: $p}')
-	curl -sS --max-time 30 --cacert "$STACK_CERT" \
-		--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
-		-H 'Content-Type: application/json' --data-binary "$body" \
-		-D "$H_DIR/par-$n.headers" -o "$H_DIR/par-$n.body" \
-		-w '%{http_code}\n' "$H_URL/login" \
-		>"$H_DIR/par-$n.out" 2>"$H_DIR/par-$n.err" &
-	PAR_PID=$!
+	h_bg "par-$1" /login -H 'Content-Type: application/json' \
+		--data-binary "$(jq -cn --arg u "$2" --arg p "$PW" '{username: $u, password: $p}')"
+	PAR_PID=$H_BG_PID
 }
 
 # h_par_status N / h_par_header N NAME
-h_par_status() { cat "$H_DIR/par-$1.out"; }
+h_par_status() { cat "$H_DIR/par-$1.status"; }
 h_par_header() {
 	tr -d '\r' <"$H_DIR/par-$1.headers" | sed -n "s/^$2:[[:space:]]*//Ip" | tail -n 1
 }
@@ -50,8 +44,7 @@ h_hold_slot() {
 		h="$t1" u="$1" >/dev/null
 	h_lock_rows 1 "SELECT 'locked' FROM mdauth.users WHERE username = '$1' FOR UPDATE"
 	h_login_curl hold "$1"
-	HOLD_PID=$!
-	h_on_teardown "kill $HOLD_PID 2>/dev/null"
+	HOLD_PID=$PAR_PID
 	ok "$1's login holds the only slot (its re-hash waits for the row lock)" \
 		h_wait_for 10 h_lock_waiters 1
 }

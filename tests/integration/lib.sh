@@ -398,6 +398,23 @@ req_url() {
 		"$(header Content-Type)" "$(header Cache-Control)" >>"$H_DIR/responses"
 }
 
+# h_bg NAME PATH [CURL ARGS...]: a request to https://localhost:PORT/api/auth$PATH
+# in the background, for a test that acts while it is in flight.  Its
+# status goes to $H_DIR/NAME.status, its headers and body to NAME.headers
+# and NAME.body; its pid is in H_BG_PID (killed at teardown if it still
+# runs).
+H_BG_PID=
+h_bg() {
+	local name=$1 path=$2
+	shift 2
+	curl -sS --max-time 30 --cacert "$STACK_CERT" \
+		--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
+		-D "$H_DIR/$name.headers" -o "$H_DIR/$name.body" -w '%{http_code}' \
+		"$@" "$H_URL$path" >"$H_DIR/$name.status" 2>"$H_DIR/$name.err" &
+	H_BG_PID=$!
+	h_on_teardown "kill $H_BG_PID 2>/dev/null"
+}
+
 # req METHOD PATH [CURL ARGS...]: a request to https://localhost:PORT/api/auth$PATH.
 req() {
 	local method=$1 path=$2

@@ -188,15 +188,9 @@ req_bearer GET /validate "$other_token"
 is "$STATUS" 200 "a refused GET /refresh leaves the token live"
 
 # --- two concurrent refreshes of one token ----------------------------------
-# h_refresh_bg NAME TOKEN: POST /refresh in the background of this shell;
-# its status goes to $H_DIR/NAME.status, its body to $H_DIR/NAME.body.
-# The caller waits for the pid in $!.
+# h_refresh_bg NAME TOKEN: POST /refresh in the background (h_bg NAME).
 h_refresh_bg() {
-	curl -sS --max-time 10 --cacert "$STACK_CERT" \
-		--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
-		-X POST -H "Authorization: Bearer $2" -H 'Content-Length: 0' \
-		-o "$H_DIR/$1.body" -w '%{http_code}' "$H_URL/refresh" \
-		>"$H_DIR/$1.status" 2>"$H_DIR/$1.err"
+	h_bg "$1" /refresh -X POST -H "Authorization: Bearer $2" -H 'Content-Length: 0'
 }
 
 h_login_ok alice 'correct horse battery staple' race
@@ -208,10 +202,10 @@ old_bad=''
 count_before=$(sql "SELECT count(*) FROM mdauth.auth_events
 	WHERE event = 'refresh' AND session_id = :'sid'" sid="$race_session")
 for round in 1 2 3 4 5 6 7 8 9 10; do
-	h_refresh_bg a "$token" &
-	pid_a=$!
-	h_refresh_bg b "$token" &
-	pid_b=$!
+	h_refresh_bg a "$token"
+	pid_a=$H_BG_PID
+	h_refresh_bg b "$token"
+	pid_b=$H_BG_PID
 	# Only these two: the stack's daemons are background jobs of this
 	# shell too, and a bare `wait` would wait for them.
 	wait "$pid_a" "$pid_b"
@@ -273,10 +267,10 @@ EOF
 	pid_lock=$!
 	h_wait_for 5 h_lock_held || bail "could not hold the session's row lock"
 	holder=$(h_lock_holder)
-	h_refresh_bg a "$token" &
-	pid_a=$!
-	h_refresh_bg b "$token" &
-	pid_b=$!
+	h_refresh_bg a "$token"
+	pid_a=$H_BG_PID
+	h_refresh_bg b "$token"
+	pid_b=$H_BG_PID
 	h_wait_for 5 h_lock_waiters 2 || waited_bad="$waited_bad $round"
 	sql "SELECT pg_cancel_backend(:'pid')" pid="$holder" >/dev/null
 	wait "$pid_a" "$pid_b" "$pid_lock"

@@ -92,11 +92,8 @@ probe=$TOKEN
 sql "UPDATE mdauth.sessions SET last_used_at = now() - interval '1 hour'
 	WHERE id = :'sid'" sid="$SESSION_ID" >/dev/null
 h_lock_rows 1 "SELECT 'locked' FROM mdauth.sessions WHERE id = '$SESSION_ID' FOR UPDATE"
-curl -sS --max-time 30 --cacert "$STACK_CERT" \
-	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
-	-H "Authorization: Bearer $probe" -o /dev/null -w '%{http_code}' \
-	"$H_URL/validate" >"$H_DIR/probe.status" &
-probe_pid=$!
+h_bg probe /validate -H "Authorization: Bearer $probe"
+probe_pid=$H_BG_PID
 h_wait_for 10 h_lock_waiters 1 || bail "the validate did not reach the row lock"
 "$MEMSCAN" "$worker" "$probe" >/dev/null
 is "$?" 1 "memscan finds the token of a validate in flight in the worker's memory"

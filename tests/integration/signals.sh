@@ -124,6 +124,12 @@ slow_login_wait() {
 	SLOW_STATUS=$(tr -d '\r' <"$H_DIR/slow.out" |
 		sed -n 's/^Status: \([0-9]*\).*/\1/p' | head -n 1)
 }
+# f_term_exits: after SIGTERM, the master exits, with status 0.
+f_term_exits() {
+	ok "SIGTERM: the master then exits" h_wait_for 5 stack_proc_gone "$master"
+	stack_mdauthd_stop
+	is "$STACK_MDAUTHD_EXIT_STATUS" 0 "SIGTERM: the master's exit status is 0"
+}
 old=$(h_children "$master")
 slow_login_start
 kill -HUP "$master"
@@ -208,9 +214,7 @@ slow_login_start
 kill -TERM "$master"
 slow_login_wait
 is "$SLOW_STATUS" 200 "SIGTERM: a login in flight when SIGTERM came is answered 200"
-ok "SIGTERM: the master then exits" h_wait_for 5 stack_proc_gone "$master"
-stack_mdauthd_stop
-is "$STACK_MDAUTHD_EXIT_STATUS" 0 "SIGTERM: the master's exit status is 0"
+f_term_exits
 
 # --- a new generation slow to start -------------------------------------------
 # Its dummy hash takes seconds (many argon2id passes): the old workers
@@ -263,9 +267,7 @@ kill -TERM "$master"
 wait "$gap"
 like "$(head -n 1 "$H_DIR/gap-term")" '^Status: 200' \
 	"SIGTERM between a connection and its first byte: the request is answered 200"
-ok "SIGTERM: the master then exits" h_wait_for 5 stack_proc_gone "$master"
-stack_mdauthd_stop
-is "$STACK_MDAUTHD_EXIT_STATUS" 0 "SIGTERM: the master's exit status is 0"
+f_term_exits
 
 # --- a connection the web server keeps (FCGI_KEEP_CONN) -----------------------
 # A worker holding a kept connection between two requests closes it when

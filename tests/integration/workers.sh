@@ -86,12 +86,13 @@ h_user_add slow 'correct horse battery staple'
 # routes to the daemon again.
 h_wait_for 10 h_routed || bail "lighttpd does not reach the restarted daemon"
 h_lock_rows 1 "SELECT 'locked' FROM mdauth.users WHERE username = 'slow' FOR UPDATE"
-curl -sS --max-time 30 --cacert "$STACK_CERT" \
-	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
-	-H 'Content-Type: application/json' \
-	--data-binary '{"username":"slow","password":"correct horse battery staple"}' \
-	-o "$H_DIR/slow-body" -w '%{http_code}' "$H_URL/login" >"$H_DIR/slow-status" &
-slow=$!
+# f_slow_login: the login of user slow, in the background (h_bg "slow").
+f_slow_login() {
+	h_bg slow /login -H 'Content-Type: application/json' \
+		--data-binary '{"username":"slow","password":"correct horse battery staple"}'
+	slow=$H_BG_PID
+}
+f_slow_login
 ok "a worker is in the middle of the login (waiting for the row lock)" \
 	h_wait_for 10 h_lock_waiters 1
 start=$(h_now)
@@ -106,8 +107,8 @@ sleep 1
 ok "SIGTERM: the master waits for the login in flight" kill -0 "$master"
 h_unlock_rows
 wait "$slow"
-is "$(cat "$H_DIR/slow-status")" 200 "SIGTERM: the login in flight completes with 200 ($(h_elapsed "$start") s after SIGTERM)"
-like "$(jq -r .token "$H_DIR/slow-body")" "$H_TOKEN_RE" "SIGTERM: ... and its token"
+is "$(cat "$H_DIR/slow.status")" 200 "SIGTERM: the login in flight completes with 200 ($(h_elapsed "$start") s after SIGTERM)"
+like "$(jq -r .token "$H_DIR/slow.body")" "$H_TOKEN_RE" "SIGTERM: ... and its token"
 h_wait_for 20 stack_proc_gone "$master"
 wait "$master"
 is "$?" 0 "SIGTERM: the master exits 0 once the request is done"
@@ -124,18 +125,10 @@ h_restart_mdauthd workers=1 db_timeout=20 shutdown_timeout=20
 master=$STACK_MDAUTHD_PID
 h_wait_for 10 h_routed || bail "lighttpd does not reach the restarted daemon"
 h_lock_rows 1 "SELECT 'locked' FROM mdauth.users WHERE username = 'slow' FOR UPDATE"
-curl -sS --max-time 30 --cacert "$STACK_CERT" \
-	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
-	-H 'Content-Type: application/json' \
-	--data-binary '{"username":"slow","password":"correct horse battery staple"}' \
-	-o /dev/null -w '%{http_code}' "$H_URL/login" >"$H_DIR/slow-status" &
-slow=$!
+f_slow_login
 ok "the only worker is in the middle of the login" h_wait_for 10 h_lock_waiters 1
-curl -sS --max-time 30 --cacert "$STACK_CERT" \
-	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
-	-H "Authorization: Bearer $token" \
-	-o /dev/null -w '%{http_code}' "$H_URL/validate" >"$H_DIR/queued-status" &
-queued=$!
+h_bg queued /validate -H "Authorization: Bearer $token"
+queued=$H_BG_PID
 # The validate is queued once mdauthd's socket has a connection waiting
 # (ss: Recv-Q of the listening socket).
 h_queued() {
@@ -146,8 +139,8 @@ kill -TERM "$master"
 sleep 0.5
 h_unlock_rows
 wait "$slow" "$queued"
-is "$(cat "$H_DIR/slow-status")" 200 "SIGTERM, queue: the login in hand completes with 200"
-is "$(cat "$H_DIR/queued-status")" 200 "SIGTERM, queue: the validate that was waiting is served, 200"
+is "$(cat "$H_DIR/slow.status")" 200 "SIGTERM, queue: the login in hand completes with 200"
+is "$(cat "$H_DIR/queued.status")" 200 "SIGTERM, queue: the validate that was waiting is served, 200"
 h_wait_for 20 stack_proc_gone "$master"
 wait "$master"
 is "$?" 0 "SIGTERM, queue: the master exits 0"
