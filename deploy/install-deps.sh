@@ -12,8 +12,9 @@
 # traces) and valgrind ("make check-valgrind").
 set -eu
 
+# libc6-dev: gcc alone (without its Recommends) cannot link a program.
 PACKAGES="
-    gcc make autoconf automake pkg-config
+    gcc libc6-dev make autoconf automake pkg-config
     libfcgi-dev libfcgi-bin spawn-fcgi
     libjson-c-dev libpq-dev libargon2-dev
     postgresql postgresql-client
