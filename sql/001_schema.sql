@@ -57,7 +57,7 @@ CREATE INDEX auth_events_user_id_idx ON mdauth.auth_events (user_id, at);
 
 -- The daemon's role: it reads users, rewrites a hash on login, manages
 -- sessions and appends events; nothing more.  Grant it to the login role
--- the daemon connects as:  CREATE ROLE mdauthd LOGIN IN ROLE mdauth_app;
+-- the daemon connects as:  CREATE ROLE mdauth LOGIN IN ROLE mdauth_app;
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mdauth_app') THEN

@@ -18,7 +18,7 @@ h_setup workers=$WORKERS db_timeout=$DB_TIMEOUT
 h_user_add alice 'correct horse battery staple'
 h_on_teardown standby_stop
 standby_start || bail "cannot make the standby"
-multi="host=$STACK_PG_SOCKDIR,$STANDBY_SOCKDIR port=5432,$STANDBY_PORT dbname=mdauth user=mdauthd target_session_attrs=read-write"
+multi="host=$STACK_PG_SOCKDIR,$STANDBY_SOCKDIR port=5432,$STANDBY_PORT dbname=mdauth user=mdauth target_session_attrs=read-write"
 h_restart_mdauthd workers=$WORKERS db_timeout=$DB_TIMEOUT "database=$multi"
 master=$STACK_MDAUTHD_PID
 h_wait_for 5 h_has_children "$master" $WORKERS || bail "expected $WORKERS workers"

@@ -826,7 +826,7 @@ h_conf() {
 	shift
 	{
 		printf '# written by %s\n' "$(basename "$0")"
-		printf 'database = host=%s dbname=mdauth user=mdauthd\n' "$STACK_PG_SOCKDIR"
+		printf 'database = host=%s dbname=mdauth user=mdauth\n' "$STACK_PG_SOCKDIR"
 		printf 'log_level = debug\n'
 		[ $# -eq 0 ] || printf '%s\n' "$@"
 	} >"$H_DIR/$name.conf"

@@ -82,7 +82,7 @@ like "$(since "$m")" ": info: db: connected to mdauth as mdauthd on $STACK_PG_SO
 stack_psql -d postgres -c 'CREATE DATABASE empty' >/dev/null || bail "cannot create database empty"
 m=$(mark)
 h_restart_mdauthd workers=1 log_level=info \
-	"database=host=$STACK_PG_SOCKDIR dbname=empty user=mdauthd"
+	"database=host=$STACK_PG_SOCKDIR dbname=empty user=mdauth"
 codes=
 for _ in 1 2 3 4 5 6; do
 	req_bearer GET /validate "$token"

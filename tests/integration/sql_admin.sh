@@ -21,7 +21,7 @@ h_result() {
 
 # h_as_daemon QUERY: run QUERY as the daemon's login role.
 h_as_daemon() {
-	sql "SET ROLE mdauthd; $1" >/dev/null 2>&1
+	sql "SET ROLE mdauth; $1" >/dev/null 2>&1
 }
 
 # h_daemon_refused QUERY: QUERY fails as the daemon's login role.
