@@ -5,12 +5,23 @@
 #   deploy/demo.sh stop [STATEDIR]      stop it
 #   deploy/demo.sh status [STATEDIR]    say what runs
 #
-# It starts, under STATEDIR (default /var/tmp/mdauth-demo, or
-# $MDAUTH_DEMO_DIR): a private PostgreSQL on a Unix socket, migrated by
-# mdauthctl; mdauthd; and lighttpd with a throwaway certificate on
+# Run it as root.  It starts, under STATEDIR (default /var/lib/mdauth-demo,
+# or $MDAUTH_DEMO_DIR): a private PostgreSQL on a Unix socket, migrated by
+# mdauthctl; mdauthd, running as the system user `mdauth` (created if
+# missing); and lighttpd with a throwaway certificate on
 # https://localhost:PORT/api/auth (a free port, kept for later starts).
 # It creates the user `demo` (password `demo-password-123`) and prints curl
 # lines to try.  The services keep running after this script returns.
+#
+# Nothing in STATEDIR can be turned against the machine: the directory is
+# created root-owned (mode 0711: the postgres and mdauth users may reach
+# their own subdirectories, nobody else may list or add anything), an
+# existing one that is a symbolic link, not owned by root or writable by
+# group or others is refused, and its state files are parsed as numbers,
+# never sourced.  Its PostgreSQL accepts only peer connections, on a
+# socket directory that only root, postgres and the group mdauth reach:
+# root may connect as the superuser postgres, mdauthd only as its own role
+# mdauth.
 #
 # On a fresh checkout it first installs the Debian packages it needs
 # (deploy/install-deps.sh) and builds the tree.  The binaries come from
@@ -26,6 +37,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 DEMO_USER=demo
 DEMO_PASSWORD=demo-password-123
+# The system user mdauthd runs as, and its PostgreSQL role.
+STACK_RUN_USER=mdauth
+export STACK_RUN_USER
 
 usage() {
 	sed -n '3,6s/^# \{0,1\}//p' "$0" >&2
@@ -59,6 +73,55 @@ demo_build() {
 		make) || exit 1
 }
 
+# refuse DIR WHY: stop on a state directory that is not safe to use.
+refuse() {
+	printf '%s: refusing the state directory %s: %s\n' "$0" "$1" "$2" >&2
+	printf '%s: it must be a directory owned by root and writable by root only; remove it or choose another (MDAUTH_DEMO_DIR)\n' "$0" >&2
+	exit 1
+}
+
+# demo_state_dir DIR [create]: check that DIR (and the directory holding
+# it) belongs to root alone before anything in it is read; with "create",
+# make it (mode 0711) when it does not exist.
+demo_state_dir() {
+	local dir=$1 parent owner mode
+	parent=$(dirname -- "$dir")
+	[ -d "$parent" ] || refuse "$dir" "$parent does not exist"
+	# Someone who may rename entries in the parent could swap DIR for
+	# their own between the check and the use, unless the parent is
+	# sticky (/tmp, /var/tmp).
+	owner=$(stat -c %u -- "$parent") mode=$(stat -c %a -- "$parent")
+	if [ $((8#$mode & 8#022)) -ne 0 ] && [ $((8#$mode & 8#1000)) -eq 0 ]; then
+		refuse "$dir" "its parent $parent is writable by others and not sticky (mode $mode)"
+	fi
+	if [ "${2:-}" = create ] && [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
+		mkdir -m 0711 -- "$dir" || refuse "$dir" "cannot create it"
+	fi
+	if [ -L "$dir" ]; then
+		refuse "$dir" "it is a symbolic link"
+	elif [ ! -d "$dir" ]; then
+		refuse "$dir" "it is not a directory"
+	fi
+	owner=$(stat -c %u -- "$dir") mode=$(stat -c %a -- "$dir")
+	[ "$owner" = 0 ] || refuse "$dir" "it is owned by uid $owner, not by root"
+	[ $((8#$mode & 8#022)) -eq 0 ] ||
+		refuse "$dir" "it is writable by group or others (mode $mode)"
+	return 0
+}
+
+# demo_system_user: the system user and group mdauthd runs as.
+demo_system_user() {
+	getent passwd "$STACK_RUN_USER" >/dev/null && return 0
+	echo "Creating the system user $STACK_RUN_USER ..."
+	if getent group "$STACK_RUN_USER" >/dev/null; then
+		set -- -g "$STACK_RUN_USER"
+	else
+		set -- --user-group
+	fi
+	useradd --system "$@" --home-dir /nonexistent --no-create-home \
+		--shell /usr/sbin/nologin "$STACK_RUN_USER"
+}
+
 running() {
 	[ -n "$1" ] && ! stack_proc_gone "$1"
 }
@@ -72,38 +135,46 @@ mdauth is running: $url
   state, logs and configuration: $STACK_DIR
   the demo user: $DEMO_USER / $DEMO_PASSWORD
 
-Log in (prints a token):
+Log in (prints the token and its session):
   curl --cacert $ca -H 'Content-Type: application/json' \\
        -d '{"username":"$DEMO_USER","password":"$DEMO_PASSWORD","device":"my laptop"}' \\
        $url/login
 
-Use the token:
+Log in, use the token, log out (paste these lines as they are):
   TOKEN=\$(curl -s --cacert $ca -H 'Content-Type: application/json' \\
        -d '{"username":"$DEMO_USER","password":"$DEMO_PASSWORD"}' $url/login \\
        | sed -n 's/.*"token" *: *"\\([^"]*\\)".*/\\1/p')
-  curl --cacert $ca -H "Authorization: Bearer \$TOKEN" $url/validate
-  curl --cacert $ca -X POST -H "Authorization: Bearer \$TOKEN" -H 'Content-Length: 0' $url/logout
-  curl --cacert $ca $url/health
+  curl -i --cacert $ca -H "Authorization: Bearer \$TOKEN" $url/validate
+  # The rest of /api/ is protected by mdauth: an example application
+  # (deploy/app/whoami.cgi) shows whom it was given
+  curl --cacert $ca -H "Authorization: Bearer \$TOKEN" https://localhost:$STACK_HTTPS_PORT/api/whoami.cgi
+  # A POST without a body still needs Content-Length: 0 (lighttpd answers 411 without it)
+  curl -i --cacert $ca -X POST -H "Authorization: Bearer \$TOKEN" -H 'Content-Length: 0' $url/logout
+  curl -i --cacert $ca -H "Authorization: Bearer \$TOKEN" $url/validate
 
-The rest of /api/ is protected by mdauth (the example application
-deploy/app/whoami.cgi shows whom it was given):
-  curl --cacert $ca -H "Authorization: Bearer \$TOKEN" \\
-       https://localhost:$STACK_HTTPS_PORT/api/whoami.cgi
+Is it up, and is its database?
+  curl --cacert $ca $url/health
 
 Plain HTTP is refused on purpose (403 tls_required):
   curl http://127.0.0.1:$STACK_HTTP_PORT/api/auth/validate
 
-Sessions are rows in PostgreSQL:
+Sessions are rows in PostgreSQL (as root; the demo's PostgreSQL accepts
+only peer connections: root may be its superuser postgres):
   psql -h $STACK_PG_SOCKDIR -U postgres mdauth \\
        -c 'SELECT * FROM mdauth.sessions'
 
 Stop it all:
-  $0 stop $STACK_DIR
+  bash $here/demo.sh stop $STACK_DIR
 EOF
 }
 
 demo_start() {
+	demo_state_dir "$STATEDIR" create
 	demo_build
+	demo_system_user || exit 1
+	# What the demo writes from here on is for root alone unless made
+	# otherwise (the sockets' directories, mdauthd.conf, the web root).
+	umask 077
 	MDAUTHD=${MDAUTHD:-$(find_binary mdauthd)} || exit 1
 	MDAUTHCTL=${MDAUTHCTL:-$(find_binary mdauthctl)} || exit 1
 	export MDAUTHD MDAUTHCTL
@@ -145,10 +216,11 @@ fail_start() {
 }
 
 demo_stop() {
-	if [ ! -d "$STATEDIR" ]; then
+	if [ ! -e "$STATEDIR" ] && [ ! -L "$STATEDIR" ]; then
 		echo "no demo in $STATEDIR"
 		return 0
 	fi
+	demo_state_dir "$STATEDIR"
 	stack_init "$STATEDIR" || exit 1
 	stack_stop_all
 	echo "mdauth demo stopped (state kept in $STACK_DIR; remove it to start afresh)."
@@ -156,6 +228,11 @@ demo_stop() {
 
 demo_status() {
 	local what=0
+	if [ ! -e "$STATEDIR" ] && [ ! -L "$STATEDIR" ]; then
+		echo "no demo in $STATEDIR"
+		return 1
+	fi
+	demo_state_dir "$STATEDIR"
 	stack_init "$STATEDIR" || exit 1
 	if running "$STACK_MDAUTHD_PID"; then
 		echo "mdauthd: running (pid $STACK_MDAUTHD_PID)"
@@ -187,7 +264,15 @@ start | stop | status)
 -h | --help) usage ;;
 esac
 [ $# -le 1 ] || usage
-STATEDIR=${1:-${MDAUTH_DEMO_DIR:-/var/tmp/mdauth-demo}}
+STATEDIR=${1:-${MDAUTH_DEMO_DIR:-/var/lib/mdauth-demo}}
+case $STATEDIR in
+/*) ;;
+*) STATEDIR=$PWD/$STATEDIR ;;
+esac
+if [ "$(id -u)" -ne 0 ]; then
+	echo "$0: run it as root: it installs packages, creates the system user $STACK_RUN_USER and runs PostgreSQL as postgres" >&2
+	exit 1
+fi
 
 case $command in
 start) demo_start ;;

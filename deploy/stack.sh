@@ -11,7 +11,8 @@
 #   DIR/pgrun/             PostgreSQL's Unix socket (listen_addresses = '')
 #   DIR/postgresql.log     PostgreSQL's log
 #   DIR/mdauthd.conf       the daemon's configuration (stack_mdauthd_config)
-#   DIR/mdauthd.sock       the daemon's FastCGI socket
+#   DIR/mdauthd.sock       the daemon's FastCGI socket (DIR/run/mdauthd.sock
+#                          with STACK_RUN_USER)
 #   DIR/mdauthd.log        the daemon's stderr
 #   DIR/mdauthd.pid        the daemon's master pid
 #   DIR/tls/{cert,key}.pem throwaway self-signed certificate for localhost
@@ -25,7 +26,8 @@
 #   DIR/app-server.*       nginx only: the application server it proxies to
 #   DIR/mdauthd-authz.*    Apache only: the second mdauthd, on TCP, that
 #                          mod_authnz_fcgi asks
-#   DIR/ports              STACK_HTTPS_PORT and STACK_HTTP_PORT, sourceable
+#   DIR/ports              STACK_HTTPS_PORT=N and STACK_HTTP_PORT=N lines
+#                          (parsed, never sourced: stack_state_number)
 #
 # Functions (each returns 0 on success, non-zero with a message on stderr):
 #
@@ -41,7 +43,7 @@
 #   stack_psql [ARGS...]       psql as superuser postgres on database mdauth
 #   stack_admin_conninfo       print that superuser's libpq conninfo
 #   stack_db_setup             create database mdauth, run `mdauthctl migrate`,
-#                              create the daemon's login role mdauthd
+#                              create the daemon's login role mdauth
 #   stack_mdauthd_config [KEY=VALUE...]
 #                              write DIR/mdauthd.conf: the defaults in the
 #                              function, each KEY=VALUE replacing or adding
@@ -70,6 +72,13 @@
 #   STACK_APACHE_MODULES Apache's modules (default /usr/lib/apache2/modules)
 #   STACK_PG_FSYNC       "off" makes PostgreSQL skip fsync (tests); default "on"
 #   STACK_BIND           address the web server listens on (default 127.0.0.1)
+#   STACK_RUN_USER       as root: a system user that mdauthd drops to (user
+#                        and group in mdauthd.conf), with its socket in
+#                        DIR/run/; PostgreSQL then accepts only peer
+#                        connections (see stack_pg_auth) and mdauthd logs in
+#                        as the role of that name.  Default: none (the
+#                        daemon runs as the caller; PostgreSQL trusts
+#                        every connection that reaches DIR/pgrun)
 #
 # PostgreSQL refuses to run as root.  When this runs as root, initdb, pg_ctl
 # and the server run as the `postgres` system user (runuser), which owns
@@ -95,6 +104,33 @@ stack_log() {
 	printf 'stack: %s\n' "$*" >&2
 }
 
+# stack_state_number FILE [KEY]: print the number that DIR/FILE holds (a
+# pid file: one line of digits), or with KEY the digits of its line
+# KEY=DIGITS.  A file that is missing or holds anything else prints
+# nothing (and a line on stderr): state files are parsed, never sourced
+# or executed.
+stack_state_number() {
+	local file=$STACK_DIR/$1 line value=
+	[ -f "$file" ] || return 0
+	while IFS= read -r line || [ -n "$line" ]; do
+		if [ $# -eq 1 ]; then
+			value=$line
+			break
+		fi
+		case $line in
+		"$2="*) value=${line#"$2="} ;;
+		esac
+	done <"$file"
+	case $value in
+	"") return 0 ;;
+	*[!0-9]* | ?????????*)
+		stack_log "ignoring $file${2:+ ($2)}: not a number"
+		return 0
+		;;
+	esac
+	printf '%s\n' "$value"
+}
+
 # stack_init DIR: make DIR the state directory of the following calls.
 stack_init() {
 	local dir=${1:?stack_init: state directory required}
@@ -104,6 +140,9 @@ stack_init() {
 	STACK_PG_SOCKDIR=$STACK_DIR/pgrun
 	STACK_MDAUTHD_CONF=$STACK_DIR/mdauthd.conf
 	STACK_MDAUTHD_SOCKET=$STACK_DIR/mdauthd.sock
+	# A daemon that drops to STACK_RUN_USER removes its socket when it
+	# stops: the socket lives in a directory of that user's.
+	[ -z "${STACK_RUN_USER:-}" ] || STACK_MDAUTHD_SOCKET=$STACK_DIR/run/mdauthd.sock
 	STACK_CERT=$STACK_DIR/tls/cert.pem
 	STACK_KEY=$STACK_DIR/tls/key.pem
 
@@ -113,22 +152,13 @@ stack_init() {
 		return 1
 	fi
 
-	if [ -f "$STACK_DIR/ports" ]; then
-		# shellcheck disable=SC1091
-		. "$STACK_DIR/ports"
-	fi
-	if [ -f "$STACK_DIR/mdauthd.pid" ]; then
-		STACK_MDAUTHD_PID=$(cat "$STACK_DIR/mdauthd.pid")
-	fi
-	if [ -f "$STACK_DIR/web.pid" ]; then
-		STACK_WEB_PID=$(cat "$STACK_DIR/web.pid")
-	fi
-	if [ -f "$STACK_DIR/app-server.pid" ]; then
-		STACK_APP_PID=$(cat "$STACK_DIR/app-server.pid")
-	fi
-	if [ -f "$STACK_DIR/mdauthd-authz.pid" ]; then
-		STACK_AUTHZ_PID=$(cat "$STACK_DIR/mdauthd-authz.pid")
-	fi
+	# The state files are data: read as numbers, never sourced.
+	STACK_HTTPS_PORT=$(stack_state_number ports STACK_HTTPS_PORT)
+	STACK_HTTP_PORT=$(stack_state_number ports STACK_HTTP_PORT)
+	STACK_MDAUTHD_PID=$(stack_state_number mdauthd.pid)
+	STACK_WEB_PID=$(stack_state_number web.pid)
+	STACK_APP_PID=$(stack_state_number app-server.pid)
+	STACK_AUTHZ_PID=$(stack_state_number mdauthd-authz.pid)
 	: "${MDAUTHD:=$(command -v mdauthd)}"
 	: "${MDAUTHCTL:=$(command -v mdauthctl)}"
 	: "${MDAUTH_SQL_DIR:=$STACK_LIB_DIR/../sql}"
@@ -172,14 +202,31 @@ stack_as_pg() {
 }
 
 # stack_pg_dirs DATA SOCKDIR LOG: a cluster's data directory (0700), its
-# socket directory (0755) and its log file, owned by the user the server
-# runs as (see stack_as_pg).
+# socket directory and its log file, owned by the user the server runs as
+# (see stack_as_pg).  The socket directory is 0755, or with STACK_RUN_USER
+# postgres:STACK_RUN_USER 0750: only root, postgres and that user's group
+# reach the socket.
 stack_pg_dirs() {
 	mkdir -p "$1" "$2" || return 1
 	: >"$3"
 	chmod 0700 "$1"
 	chmod 0755 "$2"
-	[ "$(id -u)" -ne 0 ] || chown postgres: "$1" "$2" "$3"
+	[ "$(id -u)" -ne 0 ] || chown postgres: "$1" "$2" "$3" || return 1
+	if [ -n "${STACK_RUN_USER:-}" ]; then
+		chown "postgres:$STACK_RUN_USER" "$2" && chmod 0750 "$2"
+	fi
+}
+
+# stack_pg_auth: the cluster's pg_hba.conf and pg_ident.conf.  By default
+# every local connection is trusted (a test cluster, reached only through
+# DIR).  With STACK_RUN_USER, only peer authentication: root and postgres
+# may be the superuser postgres, STACK_RUN_USER only its own role.
+stack_pg_auth() {
+	[ -n "${STACK_RUN_USER:-}" ] || return 0
+	printf '# mdauth private stack (deploy/stack.sh): peer only\nlocal all all peer map=stack\n' \
+		>"$STACK_PG_DATA/pg_hba.conf" &&
+		printf 'stack root postgres\nstack postgres postgres\nstack %s %s\n' \
+			"$STACK_RUN_USER" "$STACK_RUN_USER" >"$STACK_PG_DATA/pg_ident.conf"
 }
 
 # stack_pg_start: initdb into DIR/pg on first use, then start the server
@@ -197,7 +244,8 @@ stack_pg_start() {
 		stack_pg_dirs "$STACK_PG_DATA" "$STACK_PG_SOCKDIR" \
 			"$STACK_DIR/postgresql.log" || return 1
 		if [ "$(id -u)" -eq 0 ]; then
-			chmod 0755 "$STACK_DIR"
+			# postgres must reach DIR/pg and DIR/pgrun: search, not read.
+			chmod go+x "$STACK_DIR"
 			if ! runuser -u postgres -- test -x "$STACK_DIR"; then
 				stack_log "user postgres cannot reach $STACK_DIR (a parent directory is not traversable); use a state directory under /tmp or /var/tmp"
 				return 1
@@ -212,6 +260,7 @@ stack_pg_start() {
 			cat "$STACK_DIR/initdb.log" >&2
 			return 1
 		fi
+		stack_pg_auth || return 1
 		# Unix socket only: nothing listens on TCP.  The port number only
 		# names the socket file (.s.PGSQL.5432) in the private directory.
 		cat >>"$STACK_PG_DATA/postgresql.conf" <<EOF
@@ -220,7 +269,7 @@ stack_pg_start() {
 listen_addresses = ''
 port = 5432
 unix_socket_directories = '$STACK_PG_SOCKDIR'
-unix_socket_permissions = 0777
+unix_socket_permissions = 0777	# the directory's mode decides
 max_connections = 40
 shared_buffers = 32MB
 fsync = ${STACK_PG_FSYNC:-on}
@@ -303,8 +352,8 @@ stack_db_setup() {
 	stack_psql <<'EOF' || return 1
 DO $$
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mdauthd') THEN
-		CREATE ROLE mdauthd LOGIN IN ROLE mdauth_app;
+	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mdauth') THEN
+		CREATE ROLE mdauth LOGIN IN ROLE mdauth_app;
 	END IF;
 END
 $$;
@@ -320,7 +369,7 @@ stack_mdauthd_config() {
 # mdauthd configuration written by deploy/stack.sh
 listen = $STACK_MDAUTHD_SOCKET
 workers = 2
-database = host=$STACK_PG_SOCKDIR dbname=mdauth user=mdauthd
+database = host=$STACK_PG_SOCKDIR dbname=mdauth user=mdauth
 db_timeout = 5
 require_tls = yes
 realm = mdauth
@@ -330,7 +379,11 @@ EOF
 	# the socket's group (lighttpd here runs as root).
 	if [ "$(id -u)" -eq 0 ] && [ "$(stack_web)" != lighttpd ]; then
 		printf 'group = %s\n' "$(stack_web_group)" >>"$conf.tmp"
+	elif [ -n "${STACK_RUN_USER:-}" ]; then
+		printf 'group = %s\n' "$STACK_RUN_USER" >>"$conf.tmp"
 	fi
+	[ -z "${STACK_RUN_USER:-}" ] ||
+		printf 'user = %s\n' "$STACK_RUN_USER" >>"$conf.tmp"
 	for arg in "$@"; do
 		key=${arg%%=*}
 		value=${arg#*=}
@@ -349,6 +402,11 @@ EOF
 			printf '%s = %s\n' "$key" "$value" >>"$conf.tmp"
 		fi
 	done
+	# Read again as STACK_RUN_USER on SIGHUP.
+	if [ -n "${STACK_RUN_USER:-}" ]; then
+		chgrp "$STACK_RUN_USER" "$conf.tmp" && chmod 0640 "$conf.tmp" ||
+			return 1
+	fi
 	mv "$conf.tmp" "$conf"
 }
 
@@ -413,6 +471,11 @@ stack_mdauthd_start() {
 	if [ -n "$STACK_MDAUTHD_PID" ] && ! stack_proc_gone "$STACK_MDAUTHD_PID"; then
 		stack_log "mdauthd already running (pid $STACK_MDAUTHD_PID)"
 		return 1
+	fi
+	if [ -n "${STACK_RUN_USER:-}" ]; then
+		mkdir -p "$STACK_DIR/run" &&
+			chown "$STACK_RUN_USER:" "$STACK_DIR/run" &&
+			chmod 0755 "$STACK_DIR/run" || return 1
 	fi
 	rm -f "$STACK_MDAUTHD_SOCKET"
 	setsid "$MDAUTHD" -c "$STACK_MDAUTHD_CONF" </dev/null \
@@ -513,10 +576,11 @@ stack_web_group() {
 # stack_render TEMPLATE OUT HTTPS_PORT HTTP_PORT: replace the placeholders
 # the configurations in deploy/ use (each documents its own).
 stack_render() {
-	local d
+	local d sock
 	mkdir -p "$STACK_DIR/www" || return 1
 	# Paths go into a sed replacement: escape its specials (| & \).
 	d=$(printf '%s' "$STACK_DIR" | sed 's/[|&\\]/\\&/g')
+	sock=$(printf '%s' "$STACK_MDAUTHD_SOCKET" | sed 's/[|&\\]/\\&/g')
 	sed -e "s|@BIND@|${STACK_BIND:-127.0.0.1}|g" \
 		-e "s|@PORT@|$3|g" \
 		-e "s|@HTTP_PORT@|$4|g" \
@@ -527,7 +591,7 @@ stack_render() {
 		-e "s|@DOCROOT@|$d/www|g" \
 		-e "s|@CERT@|$d/tls/cert.pem|g" \
 		-e "s|@KEY@|$d/tls/key.pem|g" \
-		-e "s|@FCGI_SOCKET@|$d/mdauthd.sock|g" \
+		-e "s|@FCGI_SOCKET@|$sock|g" \
 		-e "s|@AUTHZ_ADDR@|127.0.0.1:${STACK_AUTHZ_PORT:-}|g" \
 		-e "s|@APP_DIR@|$d/app|g" \
 		-e "s|@APP_URL@|http://127.0.0.1:${STACK_APP_PORT:-}|g" \
