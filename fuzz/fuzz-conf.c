@@ -1,7 +1,7 @@
 /*
  * fuzz-conf.c -- the configuration parser (conf_parse) on any text.
  *
- * Checked besides memory errors and leaks, from conf.h and the README's
+ * Checked besides memory errors and leaks, from conf.h and mdauth.conf(5)'s
  * table of keys: a refusal names the file and the line ("name:N: what");
  * an accepted file leaves every value within its bounds, and the rules
  * between keys hold (token_ttl <= token_max_lifetime; touch_interval <

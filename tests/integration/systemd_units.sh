@@ -32,15 +32,15 @@ for f in mdauthd.socket mdauthd.service mdauth-prune.service mdauth-prune.timer;
 done
 
 # The authorizer service for Apache, made from mdauthd.service by the
-# command in the README (section "Behind a web server").
-cmd=$(sed -n '/^      sed -e .\/^#\/d. -e .s|\/mdauth.conf|/,/mdauthd-authz.service$/p' \
-	"$top_srcdir/README.md" | sed 's/^      //')
-like "$cmd" 'mdauthd-authz.service$' "the README has the command that makes mdauthd-authz.service"
+# command in doc/deployment.md (section "Apache").
+cmd=$(sed -n '/^    sed -e .\/^#\/d. -e .s|\/mdauth.conf|/,/mdauthd-authz.service$/p' \
+	"$top_srcdir/doc/deployment.md" | sed 's/^    //')
+like "$cmd" 'mdauthd-authz.service$' "doc/deployment.md has the command that makes mdauthd-authz.service"
 cmd=${cmd//deploy\/systemd\/mdauthd.service/$work/mdauthd.service}
 cmd=${cmd//\/etc\/systemd\/system\//$work/}
-(cd "$work" && eval "$cmd") || bail "the README's command failed: $cmd"
+(cd "$work" && eval "$cmd") || bail "the command of doc/deployment.md failed: $cmd"
 out=$(verify ./mdauthd-authz.service)
-is "$?:$out" "0:" "systemd-analyze verify mdauthd-authz.service (from the README): nothing to report"
+is "$?:$out" "0:" "systemd-analyze verify mdauthd-authz.service (from doc/deployment.md): nothing to report"
 authz=$work/mdauthd-authz.service
 is "$(sed -n 's/^ExecStart=//p' "$authz")" "$MDAUTHD -c /etc/mdauth/mdauth-authz.conf" \
 	"mdauthd-authz.service: runs with mdauth-authz.conf"
