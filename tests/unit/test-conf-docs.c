@@ -40,7 +40,7 @@ static const struct {
 };
 
 struct text {
-	const char	*path;
+	char		 path[4096];
 	char		*lines[LINES_MAX];
 	size_t		 n;
 };
@@ -49,15 +49,11 @@ struct text {
 static int
 text_read(struct text *t, const char *dir, const char *name)
 {
-	static char path[2][4096];
-	static int which;
 	char buf[8192];
 	FILE *f;
 
 	t->n = 0;
-	t->path = path[which];
-	snprintf(path[which], sizeof(path[which]), "%s/%s", dir, name);
-	which = !which;
+	snprintf(t->path, sizeof(t->path), "%s/%s", dir, name);
 	if ((f = fopen(t->path, "r")) == NULL)
 		return 0;
 	while (fgets(buf, sizeof(buf), f) != NULL && t->n < LINES_MAX) {
