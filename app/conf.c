@@ -6,6 +6,8 @@
  *	conf_load		read and parse a file
  *	conf_hash_slots		resolve max_concurrent_hashes
  *	conf_free		release the strings
+ *	conf_key_name		the keys, in the table's order
+ *	conf_key_value		a key's value as the file spells it
  *
  * The keys are a table: name, type, where the value goes and its bounds.
  * Durations are integer seconds, sizes integer bytes (argon2_memory: KiB).
@@ -15,6 +17,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -469,4 +472,69 @@ conf_free(struct conf *conf)
 	free(conf->database);
 	free(conf->realm);
 	memset(conf, 0, sizeof(*conf));
+}
+
+const char *
+conf_key_name(size_t i)
+{
+	if (i >= sizeof(conf_keys) / sizeof(conf_keys[0]))
+		return NULL;
+	return conf_keys[i].name;
+}
+
+int
+conf_key_value(const struct conf *conf, size_t i, char *buf, size_t len)
+{
+	const struct conf_key *key;
+	const char *field;
+	int n = -1;
+
+	if (i >= sizeof(conf_keys) / sizeof(conf_keys[0]) || len == 0)
+		return 0;
+	key = &conf_keys[i];
+	field = (const char *)conf + key->offset;
+	switch (key->type) {
+	case CONF_STRING:
+	case CONF_LISTEN:
+	case CONF_REALM: {
+		const char *v = *(char *const *)(const void *)field;
+
+		if (v == NULL)
+			return 0;
+		n = snprintf(buf, len, "%s", v);
+		break;
+	}
+	case CONF_INT:
+		n = snprintf(buf, len, "%d", *(const int *)(const void *)field);
+		break;
+	case CONF_LONG:
+		n = snprintf(buf, len, "%ld", *(const long *)(const void *)field);
+		break;
+	case CONF_U32:
+		n = snprintf(buf, len, "%" PRIu32,
+		    *(const uint32_t *)(const void *)field);
+		break;
+	case CONF_SIZE:
+		n = snprintf(buf, len, "%zu", *(const size_t *)(const void *)field);
+		break;
+	case CONF_BOOL:
+		n = snprintf(buf, len, "%s",
+		    *(const bool *)(const void *)field ? "yes" : "no");
+		break;
+	case CONF_MODE:
+		n = snprintf(buf, len, "%04o",
+		    *(const unsigned *)(const void *)field);
+		break;
+	case CONF_POLICY:
+		n = snprintf(buf, len, "%s", session_policy_names[
+		    *(const enum session_policy *)(const void *)field]);
+		break;
+	case CONF_LOG_LEVEL:
+		n = snprintf(buf, len, "%s", log_level_names[
+		    *(const enum log_level *)(const void *)field]);
+		break;
+	case CONF_TYPE__MAX:
+		break;
+	}
+	return n >= 0 && (size_t)n < len;
 }

@@ -75,4 +75,15 @@ int	conf_hash_slots(const struct conf *conf);
 
 void	conf_free(struct conf *conf);
 
+/*
+ * The key table, for whoever lists the keys: tests/unit/test-conf-docs
+ * checks mdauth.conf(5) and the sample file against it.  conf_key_name
+ * returns NULL past the last key.  conf_key_value writes the value key i
+ * has in conf as the file would spell it (0660, yes, evict_oldest, ...);
+ * returns 1, or 0 when the key is unset or buf is too small.
+ */
+const char *conf_key_name(size_t i);
+int	conf_key_value(const struct conf *conf, size_t i, char *buf,
+	    size_t len) __attribute__((warn_unused_result));
+
 #endif
