@@ -130,7 +130,7 @@ like "$(grep 'error: db: connect:' "$log" | head -n 1)" \
 n=$(grep -c 'error: db: connect:' "$log")
 ok "failover: at most 2 connect errors per worker in the log, not one per request ($n for $WORKERS workers)" \
 	test "$n" -le $((2 * WORKERS))
-n=$(grep -c "info: db: connected to mdauth as mdauthd on $STANDBY_SOCKDIR, after [0-9]* failed attempts" "$log")
+n=$(grep -c "info: db: connected to mdauth as mdauth on $STANDBY_SOCKDIR, after [0-9]* failed attempts" "$log")
 is "$n" "$WORKERS" "failover: each worker logs that it is back, on the standby, and after how many failures"
 is "$(h_children "$master")" "$workers" "failover: the same workers serve (no restart, no crash)"
 ok "failover: the master is alive" kill -0 "$master"

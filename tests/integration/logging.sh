@@ -73,7 +73,7 @@ h_back() {
 	[ "$STATUS" = 200 ]
 }
 h_wait_for 5 h_back
-like "$(since "$m")" ": info: db: connected to mdauth as mdauthd on $STACK_PG_SOCKDIR, after [0-9]+ failed attempts" \
+like "$(since "$m")" ": info: db: connected to mdauth as mdauth on $STACK_PG_SOCKDIR, after [0-9]+ failed attempts" \
 	"info: back, with the host and the number of failed attempts"
 
 # --- a database without the schema: the prepare fails ------------------------
