@@ -67,7 +67,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: mdauthd [-dhtV] [-c file]\n"
 	    "  -c file  configuration file (default %s)\n"
-	    "  -d       detach into the background, log to syslog, write pid_file\n"
+	    "  -d       detach into the background, log to syslog, write pid_file;\n"
+	    "           exit 0 once a worker has connected to the database, or\n"
+	    "           print why and exit 1 if none can (within db_timeout + 3 s)\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -V       print the version and exit\n"
 	    "  -h       this help\n", CONF_DEFAULT_PATH);
