@@ -449,7 +449,8 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd,
 			continue;
 		} else {
 			wake = now + 60.0;
-			if (m.ready_fd != -1 && m.report[0] != -1)
+			if (m.ready_fd != -1 && m.report[0] != -1 &&
+			    m.ready_deadline < wake)
 				wake = m.ready_deadline;
 			for (i = 0; i < m.nslots; i++) {
 				struct slot *s = &m.slots[i];
