@@ -4,7 +4,9 @@
  *	daemon_listen		the FastCGI socket
  *	daemon_chown_socket	socket ownership for the web server's group
  *	daemon_detach		-d: into the background
- *	daemon_ready		-d: tell the waiting parent that start-up is done
+ *	daemon_wait_ready	-d: the starting command waits for the outcome
+ *	daemon_ready		-d: tell it the daemon serves
+ *	daemon_start_failed	-d: tell it why the daemon cannot serve
  *	daemon_write_pid	the pid file
  *	daemon_drop_privileges	root to user/group
  */
@@ -16,6 +18,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -202,11 +206,64 @@ daemon_chown_socket(const struct conf *conf)
 	return 1;
 }
 
+/*
+ * The starting command (the parent of -d) waits on the read end of the
+ * pipe for at most seconds: a NUL byte first means the daemon serves
+ * (exit 0); anything else is why it cannot, and the daemon closes its end
+ * (exits) only once it has stopped, so that nothing of it is left when
+ * the command returns (exit 1).  Returns the exit status.
+ */
+static int
+daemon_wait_ready(int fd, int seconds)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct timespec now;
+	char why[1024], rest[256];
+	time_t deadline;
+	size_t len = 0;
+	ssize_t n;
+	int ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = now.tv_sec + seconds;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((ms = (int)(deadline - now.tv_sec) * 1000) <= 0) {
+			fprintf(stderr, "mdauthd: no word from the daemon "
+			    "within %d s; it may still be starting: see the "
+			    "log (syslog)\n", seconds);
+			return 1;
+		}
+		if (poll(&pfd, 1, ms) <= 0)
+			continue;	/* EINTR, or time to check the clock */
+		if (len < sizeof(why) - 1)
+			n = read(fd, why + len, sizeof(why) - 1 - len);
+		else
+			n = read(fd, rest, sizeof(rest));	/* too long: drain */
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (len == 0 && why[0] == '\0')
+			return 0;
+		if (len < sizeof(why) - 1)
+			len += (size_t)n;
+	}
+	while (len > 0 && why[len - 1] == '\n')
+		len--;
+	why[len] = '\0';
+	if (len > 0)
+		fprintf(stderr, "mdauthd: %s\n", why);
+	else
+		fprintf(stderr, "mdauthd: the daemon stopped while starting; "
+		    "the reason is in the log (syslog)\n");
+	return 1;
+}
+
 int
-daemon_detach(int keep_fd)
+daemon_detach(int keep_fd, int wait_seconds)
 {
 	int pipefd[2], fd;
-	char ok;
 	pid_t pid;
 
 	if (pipe2(pipefd, O_CLOEXEC) == -1) {
@@ -220,7 +277,7 @@ daemon_detach(int keep_fd)
 	if (pid > 0) {
 		/* The command's exit status is the start-up's outcome. */
 		close(pipefd[1]);
-		_exit(read(pipefd[0], &ok, 1) == 1 ? 0 : 1);
+		_exit(daemon_wait_ready(pipefd[0], wait_seconds));
 	}
 	close(pipefd[0]);
 	if (setsid() == -1) {
@@ -257,6 +314,15 @@ daemon_ready(int ready_fd)
 	if (write(ready_fd, "", 1) != 1)
 		log_warn("cannot tell the starting command we are ready: %m");
 	close(ready_fd);
+}
+
+void
+daemon_start_failed(int ready_fd, const char *why)
+{
+	if (ready_fd == -1)
+		return;
+	if (write(ready_fd, why, strlen(why)) == -1)
+		log_warn("cannot tell the starting command why we stop: %m");
 }
 
 int

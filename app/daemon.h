@@ -20,12 +20,23 @@ int	daemon_chown_socket(const struct conf *conf);
 
 /*
  * Fork into the background, new session, stdio to /dev/null.  The
- * command that started us waits until daemon_ready() is called (exit 0)
- * or we exit first (exit 1), so that "mdauthd -d" fails visibly when the
- * start-up after it fails.  Returns the descriptor for daemon_ready, or -1.
+ * command that started us waits until daemon_ready() is called (exit 0),
+ * or we exit first (exit 1, with what daemon_start_failed() said on its
+ * stderr), or wait_seconds pass (exit 1), so that "mdauthd -d" fails
+ * visibly when the daemon cannot serve.  Returns the descriptor for
+ * daemon_ready and daemon_start_failed, or -1.
  */
-int	daemon_detach(int keep_fd);
+int	daemon_detach(int keep_fd, int wait_seconds);
+
+/* The daemon serves: the starting command exits 0.  Closes ready_fd. */
 void	daemon_ready(int ready_fd);
+
+/*
+ * The daemon cannot serve, for this reason (one line).  ready_fd stays
+ * open: the starting command prints why and exits 1 once the process
+ * has exited, so that it returns only when nothing of the daemon is left.
+ */
+void	daemon_start_failed(int ready_fd, const char *why);
 
 /* Write the pid file (when set).  Returns 1 on success. */
 int	daemon_write_pid(const char *path);

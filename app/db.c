@@ -4,6 +4,7 @@
  *	db_new			a handle, not yet connected
  *	db_free			close and free
  *	db_ping			readiness
+ *	db_connect_error	why the last connect failed
  *	db_user_by_name		the user a login names
  *	db_user_free		free its hash
  *	db_user_rehash		store a hash made with the current parameters
@@ -216,6 +217,7 @@ struct db {
 	double		 last_logged;	/* last connect failure logged */
 	long		 failures;	/* connect failures since the last success */
 	long		 unlogged;	/* of those, not logged */
+	char		 connect_error[1024];	/* the last failure (db_connect_error) */
 };
 
 /*
@@ -405,6 +407,7 @@ db_connect_failed(struct db *db, const char *fmt, ...)
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
 	db_message(raw, buf, sizeof(buf));
+	snprintf(db->connect_error, sizeof(db->connect_error), "%s", buf);
 	db->failures++;
 	if (db->failures > 1 && now - db->last_logged < DB_LOG_INTERVAL) {
 		db->unlogged++;
@@ -619,6 +622,12 @@ enum db_status
 db_ping(struct db *db)
 {
 	return db_exec_only(db, STMT_PING, 0, NULL, NULL, NULL);
+}
+
+const char *
+db_connect_error(const struct db *db)
+{
+	return db->connect_error;
 }
 
 enum db_status

@@ -87,6 +87,9 @@ void		 db_free(struct db *db);
 /* Is the connection up?  Reconnects (and re-prepares) if needed. */
 enum db_status	 db_ping(struct db *db);
 
+/* Why the last connect (or prepare) failed, on one line; "" if none did. */
+const char	*db_connect_error(const struct db *db);
+
 /* Look a user up by name, case-insensitively.  Free with db_user_free. */
 enum db_status	 db_user_by_name(struct db *db, const char *name,
 		    struct db_user *user);

@@ -6,6 +6,8 @@
  *	master_reap		collect dead workers, schedule replacements
  *	master_reload		SIGHUP: new configuration, new generation
  *	master_on_ready		SIGRTMIN from a new worker: retire the old ones
+ *	master_on_start		SIGRTMIN under -d: does the daemon serve yet?
+ *	master_start_failed	-d: it cannot serve; stop
  *	master_signal_all	signal every worker, old generations too
  *	master_stop_listening	SIGTERM: no new connections
  *
@@ -17,17 +19,28 @@
  * between a signal and the decision to sleep.  A worker that dies soon
  * after it started is restarted after a delay that doubles each time
  * (0.1 s up to 30 s), so a worker that cannot start does not spin.
+ *
+ * Under -d, the command that started the daemon waits until it serves:
+ * until a worker has connected to the database and prepared its
+ * statements.  When every worker says it could not, or none has within
+ * db_timeout + READY_MARGIN, the daemon cannot serve: the master stops
+ * its workers, tells that command why, and exits 1.  (In the foreground
+ * the workers answer 503 until the database is back.)
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "hashslots.h"
 #include "log.h"
 #include "master.h"
@@ -39,6 +52,8 @@
 #define BACKOFF_MAX		30.0
 #define QUICK_DEATH		2.0	/* a worker that lived less failed to start */
 #define MASTER_OLD_IDS		16	/* hash budgets of retiring generations */
+#define READY_MARGIN		3.0	/* seconds past db_timeout (see the top) */
+#define START_FAILED_GRACE	1.0	/* for the workers to stop, then SIGKILL */
 
 struct slot {
 	pid_t	pid;		/* 0: empty */
@@ -60,6 +75,13 @@ struct master {
 	int		 old_ids[MASTER_OLD_IDS];	/* ... of the retiring ones */
 	int		 nold_ids;
 	sigset_t	 sigs;
+	/* -d: the starting command waits on ready_fd (-1: it was told). */
+	int		 ready_fd;
+	int		 report[2];	/* workers' reasons, while ready_fd is open */
+	double		 ready_deadline;
+	int		 not_connected;	/* workers that could not reach the db */
+	char		 reason[512];	/* the first worker's */
+	char		 why[768];	/* for the starting command */
 };
 
 static double
@@ -81,8 +103,16 @@ master_spawn(struct master *m, struct slot *s)
 		s->respawn_at = master_clock() + 1.0;
 		return;
 	}
-	if (pid == 0)
-		worker_main(m->conf, m->listen_fd);	/* unblocks its signals */
+	if (pid == 0) {
+		/* Only the master tells the starting command anything. */
+		if (m->ready_fd != -1) {
+			close(m->ready_fd);
+			close(m->report[0]);
+		}
+		/* worker_main unblocks its signals */
+		worker_main(m->conf, m->listen_fd, m->ready_fd != -1 ?
+		    m->report[1] : -1);
+	}
 	s->pid = pid;
 	s->started = master_clock();
 	log_debug("master: worker %ld started", (long)pid);
@@ -185,6 +215,77 @@ master_on_ready(struct master *m, pid_t pid)
 	m->old_waiting = false;
 }
 
+/* The starting command has its answer: the workers report no more. */
+static void
+master_start_done(struct master *m)
+{
+	close(m->report[0]);
+	close(m->report[1]);
+	m->report[0] = m->report[1] = -1;
+}
+
+/*
+ * -d: the daemon cannot serve.  why (printf-style) goes to the log now,
+ * and to the starting command when the master has stopped (master_run).
+ */
+static void	master_start_failed(struct master *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+master_start_failed(struct master *m, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->why, sizeof(m->why), fmt, ap);
+	va_end(ap);
+	log_error("master: %s", m->why);
+	master_start_done(m);
+}
+
+/*
+ * SIGRTMIN from a worker of the current generation while the starting
+ * command waits: connected (1) makes the daemon ready; otherwise the
+ * worker has written why on the report pipe.  Returns 0 when no worker
+ * can serve: every one has said it could not reach the database.
+ */
+static int
+master_on_start(struct master *m, pid_t pid, int connected)
+{
+	char line[512];
+	ssize_t n;
+	int i;
+
+	if (m->ready_fd == -1)
+		return 1;
+	for (i = 0; i < m->nslots; i++)
+		if (m->slots[i].pid == pid && pid != 0)
+			break;
+	if (i == m->nslots)
+		return 1;
+	if (connected) {
+		log_info("master: ready: worker %ld is connected to the "
+		    "database", (long)pid);
+		daemon_ready(m->ready_fd);
+		m->ready_fd = -1;
+		master_start_done(m);
+		return 1;
+	}
+	/* The first reason is kept; the others are most likely the same. */
+	if ((n = read(m->report[0], line, sizeof(line) - 1)) > 0 &&
+	    m->reason[0] == '\0') {
+		line[n] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		memcpy(m->reason, line, sizeof(m->reason));
+	}
+	if (++m->not_connected < m->nslots)
+		return 1;
+	master_start_failed(m, "cannot serve: no worker could connect to the "
+	    "database (%s); stopped", m->reason[0] != '\0' ? m->reason :
+	    "see the log");
+	return 0;
+}
+
 /* SIGHUP: load the file again; on success, a new generation of workers. */
 static void
 master_reload(struct master *m)
@@ -237,6 +338,7 @@ master_reload(struct master *m)
 	log_set_level(m->conf->log_level);
 	m->nslots = m->conf->workers;
 	memset(m->slots, 0, sizeof(m->slots));
+	m->not_connected = 0;		/* under -d, the new workers count */
 	for (i = 0; i < m->nslots; i++)
 		master_spawn(m, &m->slots[i]);
 	log_info("reload: configuration reloaded, %d workers", m->nslots);
@@ -263,21 +365,45 @@ master_stop_listening(struct master *m)
 	m->listen_fd = -1;
 }
 
+/*
+ * Begin to stop: no new connections, then the workers drain.  Returns
+ * the time after which the ones left are killed.
+ */
+static double
+master_stop(struct master *m, double grace)
+{
+	master_stop_listening(m);
+	master_signal_all(m, SIGTERM);
+	return master_clock() + grace;
+}
+
 int
-master_run(struct conf *conf, const char *conf_path, int listen_fd)
+master_run(struct conf *conf, const char *conf_path, int listen_fd,
+    int ready_fd)
 {
 	struct master m;
 	struct timespec ts;
 	siginfo_t info;
 	double deadline = 0, now, wake;
 	bool stopping = false, killed = false;
-	int i, sig;
+	int i, sig, rc = 0;
 
 	memset(&m, 0, sizeof(m));
 	m.conf = conf;
 	m.conf_path = conf_path;
 	m.listen_fd = listen_fd;
 	m.nslots = conf->workers;
+	m.ready_fd = ready_fd;
+	m.report[0] = m.report[1] = -1;
+	if (ready_fd != -1) {
+		if (pipe2(m.report, O_CLOEXEC) == -1 ||
+		    fcntl(m.report[0], F_SETFL, O_NONBLOCK) == -1) {
+			log_error("master: pipe: %m");
+			return 1;
+		}
+		m.ready_deadline = master_clock() + conf->db_timeout +
+		    READY_MARGIN;
+	}
 	sigemptyset(&m.sigs);
 	sigaddset(&m.sigs, SIGCHLD);
 	sigaddset(&m.sigs, SIGTERM);
@@ -310,8 +436,22 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 				killed = true;
 			}
 			wake = killed ? now + 1.0 : deadline;
+		} else if (m.ready_fd != -1 && m.report[0] != -1 &&
+		    now >= m.ready_deadline) {
+			master_start_failed(&m, "cannot serve: no worker "
+			    "connected to the database within %.0f s "
+			    "(db_timeout %d s)%s%s; stopped",
+			    conf->db_timeout + READY_MARGIN, conf->db_timeout,
+			    m.reason[0] != '\0' ? ": " : "", m.reason);
+			stopping = true;
+			rc = 1;
+			deadline = master_stop(&m, START_FAILED_GRACE);
+			continue;
 		} else {
 			wake = now + 60.0;
+			if (m.ready_fd != -1 && m.report[0] != -1 &&
+			    m.ready_deadline < wake)
+				wake = m.ready_deadline;
 			for (i = 0; i < m.nslots; i++) {
 				struct slot *s = &m.slots[i];
 
@@ -339,10 +479,13 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 			    "have %ds", sig == SIGTERM ? "SIGTERM" : "SIGINT",
 			    conf->shutdown_timeout);
 			stopping = true;
-			deadline = master_clock() + m.conf->shutdown_timeout;
-			/* First no new connections, then the workers drain. */
-			master_stop_listening(&m);
-			master_signal_all(&m, SIGTERM);
+			deadline = master_stop(&m, m.conf->shutdown_timeout);
+			if (m.ready_fd != -1 && m.report[0] != -1) {
+				master_start_failed(&m, "stopped by %s before "
+				    "it was ready", sig == SIGTERM ? "SIGTERM" :
+				    "SIGINT");
+				rc = 1;
+			}
 			break;
 		case SIGHUP:
 			if (!stopping)
@@ -350,8 +493,16 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 			break;
 		default:
 			/* SIGRTMIN (not a constant); SIGCHLD: reaped at the top */
-			if (sig == SIGRTMIN && !stopping && info.si_code == SI_USER)
-				master_on_ready(&m, info.si_pid);
+			if (sig != SIGRTMIN || stopping ||
+			    info.si_code != SI_QUEUE)
+				break;
+			master_on_ready(&m, info.si_pid);
+			if (!master_on_start(&m, info.si_pid,
+			    info.si_value.sival_int)) {
+				stopping = true;
+				rc = 1;
+				deadline = master_stop(&m, START_FAILED_GRACE);
+			}
 			break;
 		}
 	}
@@ -360,5 +511,9 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd)
 		hashslots_destroy(m.old_ids[--m.nold_ids]);
 	master_stop_listening(&m);
 	log_info("master: stopped");
-	return 0;
+	/* Under -d, when it was never ready: why, to the starting command. */
+	if (m.ready_fd != -1)
+		daemon_start_failed(m.ready_fd, m.why[0] != '\0' ? m.why :
+		    "stopped before it was ready");
+	return rc;
 }

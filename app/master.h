@@ -9,8 +9,12 @@
 
 /*
  * Run the pool until told to stop.  conf may be replaced on SIGHUP by the
- * file at conf_path.  Returns the exit status for main.
+ * file at conf_path.  ready_fd (-d; -1 in the foreground) is given to
+ * daemon_ready once a worker is connected to the database, or to
+ * daemon_start_failed when none can be (the master then stops, exit 1).
+ * Returns the exit status for main.
  */
-int	master_run(struct conf *conf, const char *conf_path, int listen_fd);
+int	master_run(struct conf *conf, const char *conf_path, int listen_fd,
+	    int ready_fd);
 
 #endif

@@ -66,7 +66,9 @@ usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: mdauthctl [-c file] [-D conninfo] command ...\n"
-	    "  -c file      configuration file (default %s)\n"
+	    "  -c file      configuration file (default %s;\n"
+	    "               with -D and no -c, none is read: the built-in "
+	    "defaults apply)\n"
 	    "  -D conninfo  database to administer (default: the "
 	    "configuration's database)\ncommands:\n", CONF_DEFAULT_PATH);
 	for (i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
@@ -458,8 +460,13 @@ main(int argc, char *argv[])
 
 	log_init("mdauthctl", LOG_LEVEL_WARNING, false);
 	conf_defaults(&ctl.conf);
-	/* The default file may be absent (defaults then); a named one must exist. */
-	if ((path_given || access(path, F_OK) == 0) &&
+	/*
+	 * With -D the file is read only when -c names it: the prune job runs
+	 * as the database owner (postgres), who may not read a file that
+	 * holds the daemon's password.  Without -D the default file may be
+	 * absent (defaults then); a named one must exist.
+	 */
+	if ((path_given || (ctl.conninfo == NULL && access(path, F_OK) == 0)) &&
 	    !conf_load(&ctl.conf, path, err, sizeof(err))) {
 		fprintf(stderr, "mdauthctl: %s\n", err);
 		return 1;

@@ -67,7 +67,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: mdauthd [-dhtV] [-c file]\n"
 	    "  -c file  configuration file (default %s)\n"
-	    "  -d       detach into the background, log to syslog, write pid_file\n"
+	    "  -d       detach into the background, log to syslog, write pid_file;\n"
+	    "           exit 0 once a worker has connected to the database, or\n"
+	    "           print why and exit 1 if none can (within db_timeout + 3 s)\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -V       print the version and exit\n"
 	    "  -h       this help\n", CONF_DEFAULT_PATH);
@@ -134,7 +136,9 @@ main(int argc, char *argv[])
 	if ((fd = daemon_listen(&conf)) == -1 || !daemon_chown_socket(&conf))
 		goto out;
 	if (detach) {
-		if ((ready = daemon_detach(fd)) == -1)
+		/* The master gives up after db_timeout + 3 s (master.c), and
+		 * its workers are gone a second or two later. */
+		if ((ready = daemon_detach(fd, conf.db_timeout + 10)) == -1)
 			goto out;
 		log_init("mdauthd", conf.log_level, true);
 	}
@@ -146,8 +150,7 @@ main(int argc, char *argv[])
 		log_warn("cannot start again with GLIBC_TUNABLES=%s (%s): "
 		    "small freed blocks are not wiped", TUNE_MALLOC,
 		    strerror(untuned));
-	daemon_ready(ready);
-	rc = master_run(&conf, abspath, fd);
+	rc = master_run(&conf, abspath, fd, ready);
 	if (conf.pid_file != NULL && unlink(conf.pid_file) == -1)
 		log_warn("unlink %s: %m (its directory must be writable by "
 		    "the user mdauthd runs as)", conf.pid_file);

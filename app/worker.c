@@ -319,10 +319,32 @@ worker_serve(struct ctx *ctx, FCGX_Request *fr)
 	request_free(&req);
 }
 
+/*
+ * At start-up under -d, say on report_fd why this worker could not reach
+ * the database: one line, in one write(2) (atomic on a pipe), which the
+ * master reads when our SIGRTMIN comes.
+ */
+static void
+worker_report(int report_fd, const char *why)
+{
+	char line[512];		/* less than PIPE_BUF: one atomic write */
+	int len;
+
+	len = snprintf(line, sizeof(line), "%s\n", why[0] != '\0' ? why :
+	    "the database did not answer the first query");
+	if (len >= (int)sizeof(line)) {
+		len = sizeof(line) - 1;
+		line[len - 1] = '\n';
+	}
+	if (write(report_fd, line, (size_t)len) != len)
+		log_debug("worker: cannot report to the master: %m");
+}
+
 void
-worker_main(const struct conf *conf, int listen_fd)
+worker_main(const struct conf *conf, int listen_fd, int report_fd)
 {
 	struct sigaction sa;
+	union sigval connected;
 	sigset_t none;
 	int status = 0;
 	FCGX_Request fr;
@@ -375,16 +397,27 @@ worker_main(const struct conf *conf, int listen_fd)
 		log_error("worker: cannot make the dummy password hash");
 		_exit(1);
 	}
-	(void)db_ping(db);	/* connect now; a failure is retried per request */
+	/* Connect now; a failure is retried per request. */
+	connected.sival_int = db_ping(db) == DB_OK;
+	if (report_fd != -1) {
+		if (!connected.sival_int)
+			worker_report(report_fd, db_connect_error(db));
+		close(report_fd);
+	}
 
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
 		log_error("worker: FCGX_Init failed");
 		_exit(1);
 	}
-	log_debug("worker: ready");
-	/* The master stops the generation this one replaces once one is ready. */
+	log_debug("worker: ready (database %s)", connected.sival_int ?
+	    "connected" : "not reachable");
+	/*
+	 * The master stops the generation this one replaces once one is
+	 * ready, and under -d, the command that started it exits 0 once one
+	 * is connected to the database (the value says whether this one is).
+	 */
 	if (getppid() == master)
-		kill(master, SIGRTMIN);
+		sigqueue(master, SIGRTMIN, connected);
 	for (;;) {
 		/*
 		 * Idle for the signal handler until a request is in hand,

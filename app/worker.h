@@ -10,9 +10,13 @@
 
 /*
  * Serve requests on listen_fd until told to stop (SIGTERM/SIGINT, after
- * finishing the request in hand) or max_requests are served.  Never returns.
+ * finishing the request in hand) or max_requests are served.  Once set
+ * up, tell the master with SIGRTMIN (sigqueue: the value is 1 when the
+ * database is connected and its statements prepared, 0 if not); when
+ * report_fd is not -1 (start-up under -d), first write on it why the
+ * database could not be reached, and close it.  Never returns.
  */
-void	worker_main(const struct conf *conf, int listen_fd)
+void	worker_main(const struct conf *conf, int listen_fd, int report_fd)
 	    __attribute__((noreturn));
 
 /*

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The command line of mdauthd: -h, -V, bad usage, -t on good and bad
-# files, and -d: the command returns at once, the pid file names the
-# master, which serves, and SIGTERM ends it and removes what it created.
-# A start-up failure after the fork must still reach the caller.
+# files, and -d: the command returns once the daemon serves, the pid file
+# names the master, and SIGTERM ends it and removes what it created.  A
+# start-up failure after the fork must still reach the caller, and so
+# must a database that cannot be reached.
 . "$(dirname "$0")/lib.sh"
 
 h_setup_db
@@ -117,6 +118,57 @@ if command -v spawn-fcgi >/dev/null 2>&1; then
 else
 	skip "mdauthd -d keeps the socket inherited on fd 0" "spawn-fcgi not installed"
 fi
+
+# --- -d when the database cannot be reached ---------------------------------
+# -d returns once a worker is connected to the database; when none can
+# be, the command says why and exits non-zero within about db_timeout,
+# and leaves nothing running.  (In the foreground the daemon serves 503
+# until the database is back: health.sh.)
+# h_dbdown_check NAME HOW: the checks after "run -d -c $H_DIR/NAME.conf".
+h_dbdown_check() {
+	local name=$1 how=$2 left
+	isnt "$RC" 0 "mdauthd -d exits non-zero when $how"
+	ok "... within db_timeout (2 s) and a margin (${elapsed}s)" h_lt "$elapsed" 7
+	like "$ERR" 'cannot serve: no worker could connect to the database' \
+		"... and says on stderr that it cannot serve"
+	left=$(pgrep -f -x "$MDAUTHD -d -c $H_DIR/$name.conf")
+	is "$left" "" "... and no mdauthd process is left when it returns"
+	for p in $left; do h_track "$p"; done
+	ok "... nor its pid_file" test ! -e "$pidf"
+	ok "... nor its socket" test ! -e "$sock"
+}
+
+h_conf dbdown "listen = $sock" "pid_file = $pidf" "workers = 2" "db_timeout = 2" \
+	"database = host=$H_DIR/no-postgresql-here dbname=mdauth user=mdauthd"
+start=$(h_now)
+run -d -c "$H_DIR/dbdown.conf"
+elapsed=$(h_elapsed "$start")
+h_dbdown_check dbdown "nothing listens on the database's socket"
+like "$ERR" "no-postgresql-here/\.s\.PGSQL" "... and passes on libpq's reason, which names the socket"
+
+# SIGSTOP freezes PostgreSQL with its sockets open: a connect neither
+# fails nor finishes until connect_timeout (db_timeout).
+postmaster=$(head -n 1 "$STACK_PG_DATA/postmaster.pid")
+read -r -a frozen <<<"$postmaster $(pgrep -P "$postmaster" | tr '\n' ' ')"
+h_on_teardown "kill -CONT ${frozen[*]} 2>/dev/null"
+h_conf dbhung "listen = $sock" "pid_file = $pidf" "workers = 2" "db_timeout = 2"
+kill -STOP "${frozen[@]}"
+start=$(h_now)
+run -d -c "$H_DIR/dbhung.conf"
+elapsed=$(h_elapsed "$start")
+kill -CONT "${frozen[@]}"
+h_dbdown_check dbhung "the database does not answer"
+like "$ERR" 'timeout' "... and says the connection timed out"
+
+# The same file, once the database answers: served as soon as -d returns.
+start=$(h_now)
+run -d -c "$H_DIR/dbhung.conf"
+elapsed=$(h_elapsed "$start")
+master=$(cat "$pidf" 2>/dev/null)
+[[ $master =~ ^[0-9]+$ ]] && h_track "$master"
+is "$RC:$ERR" 0: "mdauthd -d exits 0, silently, once the database answers (${elapsed}s)"
+is "$(h_health_at "$sock")" 200 "... and the daemon serves (health 200) as soon as it has returned"
+[[ $master =~ ^[0-9]+$ ]] && h_stop_master "$master"
 
 # A failure after the fork must not be reported as success: the caller
 # (an init script, systemd Type=forking) would believe the service runs.
