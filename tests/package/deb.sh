@@ -153,7 +153,7 @@ done <"$H_DIR/deb-files"
 
 # lintian on the .changes (the binary packages and the build).  An error
 # fails; warnings and information are shown.
-lintian --info "${changes[0]}" >"$H_DIR/lintian.out" 2>"$H_DIR/lintian.err"
+lintian --display-info "${changes[0]}" >"$H_DIR/lintian.out" 2>"$H_DIR/lintian.err"
 lintian_rc=$?
 if [ "$lintian_rc" -le 1 ] && ! grep -q '^E: ' "$H_DIR/lintian.out"; then
 	pass "lintian reports no error"
@@ -342,6 +342,17 @@ like "$out" '^pruned [0-9]+ sessions and [0-9]+ events$' \
 stack_stop_all
 is "$STACK_MDAUTHD_EXIT_STATUS" 0 "mdauthd stops cleanly on SIGTERM"
 is "$(pgrep -u mdauth | tr '\n' ' ')" "" "no process of user mdauth is left"
+
+# Installing the package again (as an upgrade would) keeps the edited
+# configuration, its owner and its mode.
+sum=$(md5sum <"$CONF")
+if dpkg -i "$deb" >"$H_DIR/reinstall.log" 2>&1; then
+	pass "dpkg -i of the package over itself succeeds"
+else
+	fail "dpkg -i of the package over itself succeeds" "$(tail_log "$H_DIR/reinstall.log")"
+fi
+is "$(md5sum <"$CONF") $(stat -c '%U:%G %a' "$CONF")" "$sum root:mdauth 640" \
+	"the edited $CONF is kept, root:mdauth 0640"
 
 # ---------------------------------------------------------------------------
 # Purge, and nothing left.
