@@ -125,7 +125,10 @@ ctl_prompt(int tty, const char *prompt, char *buf, size_t max)
 		return -1;
 	len = ctl_read_line(tty, buf, max);
 	tcsetattr(tty, TCSAFLUSH, &old);
-	(void)write(tty, "\n", 1);
+	/* The newline the user typed was not echoed; a failure to show it
+	 * changes nothing. */
+	if (write(tty, "\n", 1) == -1)
+		log_debug("write to the terminal: %m");
 	return len;
 }
 

@@ -2,18 +2,22 @@
 # run.sh -- the whole test suite from a fresh checkout on Debian 12:
 # install the packages, build with warnings as errors, run "make check"
 # (unit tests and integration tests against real PostgreSQL, mdauthd and
-# lighttpd with TLS), then "make distcheck"; then, from a copy of the
+# lighttpd with TLS), then "make distcheck", then the Debian package
+# (tests/package/deb.sh: built, linted, installed, served through
+# lighttpd, purged); then, from a copy of the
 # distributed sources, "make check" again in a build with
 # --enable-sanitizers (ASan, LSan, UBSan), and each libFuzzer target for
 # a bounded time.  Ends with "N passed, N failed", which counts every
-# test of both "make check" runs, distcheck as one and each fuzz target
-# as one.
+# test of both "make check" runs and of the package test, distcheck as
+# one and each fuzz target as one.
 #
 #   sh tests/run.sh            as root on a fresh machine
 #
 # Environment: MAKEFLAGS (default -j2); MDAUTH_SKIP_DISTCHECK=1,
 # MDAUTH_SKIP_SANITIZERS=1, MDAUTH_SKIP_FUZZ=1 to skip those steps (CI
-# runs them all); MDAUTH_FUZZ_SECONDS (default 60) per fuzz target;
+# runs them all), MDAUTH_SKIP_PACKAGE=1 to skip the package test (which
+# installs and purges the package mdauth on this machine);
+# MDAUTH_FUZZ_SECONDS (default 60) per fuzz target;
 # MDAUTH_KEEP_CI_DIR=1 keeps the sanitizer and fuzz builds, which are
 # otherwise removed when they passed.
 set -u
@@ -100,6 +104,39 @@ suite() {
 suite "make check" "$top/test-suite.log" "$check" "$t_check with the build"
 [ "${MDAUTH_SKIP_DISTCHECK:-0}" = 1 ] ||
     tally "make distcheck" "$distcheck" "$t_distcheck"
+
+# tap NAME FILE STATUS TIME: add the TAP lines of one script run outside
+# "make check" to the counts.  Every plan line must be matched by as many
+# results; a skip, a bail-out or a missing plan is a failure.
+tap() {
+    p=$(grep -c '^ok ' "$2")
+    f=$(grep -c '^not ok ' "$2")
+    s=$(grep -c '^ok .*# *SKIP' "$2")
+    p=$((p - s))
+    f=$((f + s))
+    n=$(sed -n 's/^1\.\.\([0-9]*\).*$/\1/p' "$2" | tail -n 1)
+    if [ -z "$n" ] || [ "$n" -eq 0 ] || grep -q '^Bail out!' "$2"; then
+        f=$((f + 1))
+    elif [ $((p + f)) -lt "$n" ]; then
+        f=$((n - p))
+    fi
+    [ "$3" -eq 0 ] || [ "$f" -gt 0 ] || f=$((f + 1))
+    pass=$((pass + p))
+    fail=$((fail + f))
+    summary="$summary
+  $1: $p passed, $f failed ($4)"
+}
+
+if [ "${MDAUTH_SKIP_PACKAGE:-0}" != 1 ]; then
+    echo "tests/run.sh: the Debian package (tests/package/deb.sh)"
+    t_step=$(date +%s)
+    package_tap=$(mktemp "${TMPDIR:-/tmp}/mdauth-deb.XXXXXX")
+    bash tests/package/deb.sh >"$package_tap"
+    st=$?
+    cat "$package_tap"
+    tap "the Debian package" "$package_tap" "$st" "$(elapsed "$t_step")"
+    rm -f "$package_tap"
+fi
 
 # The sanitizer and fuzz builds are made with clang (which the normal
 # build above need not be): its runtime writes UBSan's reports where
