@@ -13,10 +13,11 @@
 set -eu
 
 # libc6-dev: gcc alone (without its Recommends) cannot link a program.
-# mandoc lints the man pages; python3-yaml reads doc/openapi.yaml for the
+# mandoc and groff lint the man pages; python3-yaml reads doc/openapi.yaml for the
 # check against the live service; php-cli and php-curl run the PHP client
-# example (doc/examples/php); dpkg-dev, debhelper and lintian build and
-# check the Debian package (tests/package/deb.sh).
+# example (doc/examples/php); build-essential (which dpkg-buildpackage
+# requires whatever debian/control says), dpkg-dev, debhelper and lintian
+# build and check the Debian package (tests/package/deb.sh).
 PACKAGES="
     gcc libc6-dev make autoconf automake pkg-config
     libfcgi-dev libfcgi-bin spawn-fcgi
@@ -24,8 +25,8 @@ PACKAGES="
     postgresql postgresql-client
     lighttpd lighttpd-mod-openssl apache2 nginx
     curl openssl ca-certificates jq
-    mandoc python3 python3-yaml php-cli php-curl
-    dpkg-dev debhelper lintian
+    mandoc groff-base python3 python3-yaml php-cli php-curl
+    build-essential dpkg-dev debhelper lintian
     procps iproute2 wrk systemd
 "
 for option in "$@"; do
