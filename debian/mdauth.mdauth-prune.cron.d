@@ -8,4 +8,4 @@
 # database is elsewhere.
 SHELL=/bin/sh
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
-#17 3 * * * postgres [ -d /run/systemd/system ] || mdauthctl -D "dbname=mdauth" prune >/dev/null
+#17 3 * * * postgres test -x /usr/sbin/mdauthctl && [ ! -d /run/systemd/system ] && mdauthctl -D "dbname=mdauth" prune >/dev/null

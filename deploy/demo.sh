@@ -80,20 +80,27 @@ refuse() {
 	exit 1
 }
 
-# demo_state_dir DIR [create]: check that DIR (and the directory holding
-# it) belongs to root alone before anything in it is read; with "create",
+# demo_state_dir DIR [create]: check that DIR and every directory above
+# it belong to root alone before anything in DIR is read; with "create",
 # make it (mode 0711) when it does not exist.
 demo_state_dir() {
-	local dir=$1 parent owner mode
-	parent=$(dirname -- "$dir")
-	[ -d "$parent" ] || refuse "$dir" "$parent does not exist"
-	# Someone who may rename entries in the parent could swap DIR for
-	# their own between the check and the use, unless the parent is
-	# sticky (/tmp, /var/tmp).
-	owner=$(stat -c %u -- "$parent") mode=$(stat -c %a -- "$parent")
-	if [ $((8#$mode & 8#022)) -ne 0 ] && [ $((8#$mode & 8#1000)) -eq 0 ]; then
-		refuse "$dir" "its parent $parent is writable by others and not sticky (mode $mode)"
-	fi
+	local dir=$1 parent p owner mode
+	parent=$(cd -P -- "$(dirname -- "$dir")" 2>/dev/null && pwd) ||
+		refuse "$dir" "$(dirname -- "$dir") does not exist"
+	# Whoever may rename entries in a directory above DIR could swap DIR
+	# (or a directory between) for their own after the check: each must
+	# be root's and writable by root only, or sticky (/tmp, /var/tmp).
+	p=$parent
+	while :; do
+		owner=$(stat -c %u -- "$p") mode=$(stat -c %a -- "$p")
+		[ "$owner" = 0 ] || refuse "$dir" "$p is owned by uid $owner, not by root"
+		if [ $((8#$mode & 8#022)) -ne 0 ] && [ $((8#$mode & 8#1000)) -eq 0 ]; then
+			refuse "$dir" "$p is writable by others and not sticky (mode $mode)"
+		fi
+		[ "$p" != / ] || break
+		p=$(dirname -- "$p")
+	done
+	dir=$parent/$(basename -- "$dir")
 	if [ "${2:-}" = create ] && [ ! -e "$dir" ] && [ ! -L "$dir" ]; then
 		mkdir -m 0711 -- "$dir" || refuse "$dir" "cannot create it"
 	fi
@@ -106,7 +113,8 @@ demo_state_dir() {
 	[ "$owner" = 0 ] || refuse "$dir" "it is owned by uid $owner, not by root"
 	[ $((8#$mode & 8#022)) -eq 0 ] ||
 		refuse "$dir" "it is writable by group or others (mode $mode)"
-	return 0
+	# From here on, the path that was checked.
+	STATEDIR=$dir
 }
 
 # demo_system_user: the system user and group mdauthd runs as.
@@ -126,13 +134,18 @@ running() {
 	[ -n "$1" ] && ! stack_proc_gone "$1"
 }
 
+# print_usage_lines: what to try, as lines to paste into a shell (the
+# paths quoted for it).
 print_usage_lines() {
-	local url=https://localhost:$STACK_HTTPS_PORT/api/auth
-	local ca=$STACK_CERT
+	local url=https://localhost:$STACK_HTTPS_PORT/api/auth ca sockdir dir demo
+	ca=$(printf '%q' "$STACK_CERT")
+	sockdir=$(printf '%q' "$STACK_PG_SOCKDIR")
+	dir=$(printf '%q' "$STACK_DIR")
+	demo=$(printf '%q' "$here/demo.sh")
 	cat <<EOF
 
 mdauth is running: $url
-  state, logs and configuration: $STACK_DIR
+  state, logs and configuration: $dir
   the demo user: $DEMO_USER / $DEMO_PASSWORD
 
 Log in (prints the token and its session):
@@ -160,11 +173,11 @@ Plain HTTP is refused on purpose (403 tls_required):
 
 Sessions are rows in PostgreSQL (as root; the demo's PostgreSQL accepts
 only peer connections: root may be its superuser postgres):
-  psql -h $STACK_PG_SOCKDIR -U postgres mdauth \\
+  psql -h $sockdir -U postgres mdauth \\
        -c 'SELECT * FROM mdauth.sessions'
 
 Stop it all:
-  bash $here/demo.sh stop $STACK_DIR
+  bash $demo stop $dir
 EOF
 }
 

@@ -82,7 +82,7 @@
 #
 # PostgreSQL refuses to run as root.  When this runs as root, initdb, pg_ctl
 # and the server run as the `postgres` system user (runuser), which owns
-# DIR/pg and DIR/pgrun; DIR itself is made traversable (0755) for it.
+# DIR/pg and DIR/pgrun; DIR itself is made searchable (go+x) for it.
 
 STACK_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -131,6 +131,19 @@ stack_state_number() {
 	printf '%s\n' "$value"
 }
 
+# stack_state_pid FILE: the pid that DIR/FILE holds, only while that
+# process is one this stack started: its command line names a file in
+# DIR (each daemon is started with its configuration there).  A stale pid
+# file (after a reboot, say) must never make us signal a stranger.
+stack_state_pid() {
+	local pid
+	pid=$(stack_state_number "$1")
+	[ -n "$pid" ] && [ "$pid" -gt 1 ] || return 0
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		grep -qF -- " $STACK_DIR/" || return 0
+	printf '%s\n' "$pid"
+}
+
 # stack_init DIR: make DIR the state directory of the following calls.
 stack_init() {
 	local dir=${1:?stack_init: state directory required}
@@ -155,10 +168,10 @@ stack_init() {
 	# The state files are data: read as numbers, never sourced.
 	STACK_HTTPS_PORT=$(stack_state_number ports STACK_HTTPS_PORT)
 	STACK_HTTP_PORT=$(stack_state_number ports STACK_HTTP_PORT)
-	STACK_MDAUTHD_PID=$(stack_state_number mdauthd.pid)
-	STACK_WEB_PID=$(stack_state_number web.pid)
-	STACK_APP_PID=$(stack_state_number app-server.pid)
-	STACK_AUTHZ_PID=$(stack_state_number mdauthd-authz.pid)
+	STACK_MDAUTHD_PID=$(stack_state_pid mdauthd.pid)
+	STACK_WEB_PID=$(stack_state_pid web.pid)
+	STACK_APP_PID=$(stack_state_pid app-server.pid)
+	STACK_AUTHZ_PID=$(stack_state_pid mdauthd-authz.pid)
 	: "${MDAUTHD:=$(command -v mdauthd)}"
 	: "${MDAUTHCTL:=$(command -v mdauthctl)}"
 	: "${MDAUTH_SQL_DIR:=$STACK_LIB_DIR/../sql}"
@@ -435,6 +448,8 @@ STACK_PROC_EXIT_STATUS=
 stack_proc_stop() {
 	local pid=$1 limit=$2 i=0
 	STACK_PROC_EXIT_STATUS=
+	# Never init, and never "every process" (kill -- -1).
+	[ "$pid" -gt 1 ] 2>/dev/null || return 0
 	kill -TERM "$pid" 2>/dev/null
 	while ! stack_proc_gone "$pid"; do
 		if [ "$i" -eq $((limit * 10)) ]; then
@@ -512,7 +527,9 @@ stack_mdauthd_stop() {
 # when missing or about to expire.  Clients trust it with --cacert.
 stack_cert() {
 	[ $# -eq 0 ] || stack_init "$1" || return 1
-	mkdir -p "$STACK_DIR/tls" || return 1
+	# The certificate is public: curl --cacert from any user (the key
+	# stays 0600).
+	mkdir -p "$STACK_DIR/tls" && chmod 0755 "$STACK_DIR/tls" || return 1
 	if [ -f "$STACK_CERT" ] && [ -f "$STACK_KEY" ] &&
 		openssl x509 -in "$STACK_CERT" -noout -checkend 3600 >/dev/null 2>&1; then
 		return 0
@@ -521,7 +538,7 @@ stack_cert() {
 		-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
 		-subj /CN=localhost \
 		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-		-keyout "$STACK_KEY" -out "$STACK_CERT") \
+		-keyout "$STACK_KEY" -out "$STACK_CERT" && chmod 0644 "$STACK_CERT") \
 		>"$STACK_DIR/tls/openssl.log" 2>&1 || {
 		stack_log "openssl req failed:"
 		cat "$STACK_DIR/tls/openssl.log" >&2

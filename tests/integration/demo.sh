@@ -19,9 +19,16 @@ export MDAUTHD MDAUTHCTL
 work=$(mktemp -d "${TMPDIR:-/tmp}/mdauth-demo-test.XXXXXX") || bail "mktemp failed"
 chmod 0755 "$work"
 started=
+# The demo creates the system user mdauth when it is missing; a test that
+# made it removes it, so that the machine (and the package test after
+# this suite, whose postinst creates it) is as it was.
+had_user=$(getent passwd mdauth)
+had_group=$(getent group mdauth)
 cleanup() {
 	local rc=$?
 	[ -z "$started" ] || bash "$DEMO" stop "$started" >/dev/null 2>&1
+	[ -n "$had_user" ] || userdel mdauth 2>/dev/null
+	[ -n "$had_group" ] || groupdel mdauth 2>/dev/null
 	if [ "$T_FAILED" -eq 0 ] && [ "$rc" -eq 0 ]; then
 		rm -rf "$work"
 	else
@@ -83,12 +90,30 @@ refused link "$work/link" "it is a symbolic link"
 mkdir "$work/open" && chmod 0777 "$work/open" && mkdir -m 0700 "$work/open/demo" ||
 	bail "cannot make $work/open"
 plant "$work/open/demo" "$work/pwned-open"
-refused open "$work/open/demo" "its parent .* is writable by others and not sticky"
+refused open "$work/open/demo" "$work/open is writable by others and not sticky \(mode 777\)"
+
+# Below a directory of another user's (even two levels up), who could
+# swap what lies below it.
+mkdir -p "$work/theirs/sub/demo" && chown nobody "$work/theirs" && chmod 0700 "$work/theirs/sub/demo" ||
+	bail "cannot make $work/theirs"
+plant "$work/theirs/sub/demo" "$work/pwned-theirs"
+refused theirs "$work/theirs/sub/demo" "$work/theirs is owned by uid [0-9]+, not by root"
+
+# A symbolic link on the way is followed before the checks: the real
+# path is what must be root's.
+ln -s "$work/theirs/sub" "$work/via-link" || bail "cannot make $work/via-link"
+refused via-link "$work/via-link/demo" "$work/theirs is owned by uid [0-9]+, not by root"
 
 # A root-owned 0700 directory is accepted, and its state files are read as
 # data: the hostile lines are ignored, nothing runs.
 d=$work/root-owned
 mkdir -m 0700 "$d" && plant "$d" "$work/pwned-parsed" || bail "cannot plant $d"
+# A stale pid file (left from before a reboot, say) naming a process that
+# is not the demo's, and one naming init: neither may be signalled.
+setsid sleep 300 </dev/null >/dev/null 2>&1 &
+stranger=$!
+printf '%s\n' "$stranger" >"$d/web.pid"
+printf '1\n' >"$d/app-server.pid"
 out=$(bash "$DEMO" status "$d" 2>&1)
 rc=$?
 is "$rc" 1 "a root-owned directory is accepted: status says nothing runs (exit 1)"
@@ -104,6 +129,9 @@ out=$(bash "$DEMO" start "$d" 2>&1)
 rc=$?
 is "$rc" 0 "the demo starts" || diag "$out"
 is "$(marks "$work/pwned-parsed")" "" "nothing in the state files was run by start"
+ok "a stale pid file naming another process: that process was not signalled" \
+	kill -0 "$stranger"
+kill "$stranger" 2>/dev/null
 is "$(stat -c '%U %a' "$d")" "root 711" \
 	"the directory stays root's, searchable by postgres and mdauth (0711)"
 pg_sock=$d/pgrun

@@ -61,7 +61,7 @@ else
 	skip "with DESTDIR, mdauth.conf stays root:root" "not running as root"
 fi
 like "$(cat "$dest$pkgdatadir/cron.d/mdauth-prune" 2>/dev/null)" \
-	" postgres $sbindir/mdauthctl -D \"dbname=mdauth\" prune " \
+	" postgres test -x $sbindir/mdauthctl && $sbindir/mdauthctl -D \"dbname=mdauth\" prune " \
 	"the cron file is installed in pkgdatadir/cron.d and runs the installed mdauthctl"
 if [ -n "$unitdir" ]; then
 	for u in mdauthd.service mdauthd.socket mdauth-prune.service mdauth-prune.timer; do

@@ -30,7 +30,7 @@ is "$(sed -n 's/^ExecStart=//p' "$units/mdauth-prune.service")" \
 is "$(sed -n 's/^User=//p' "$units/mdauth-prune.service")" postgres \
 	"mdauth-prune.service: runs as postgres, the database owner"
 like "$(cat "$top_builddir/deploy/cron/mdauth-prune")" \
-	"(^|"$'\n'")[0-9]+ [0-9]+ \\* \\* \\* postgres $sbin/mdauthctl -D \"dbname=mdauth\" prune " \
+	"(^|"$'\n'")[0-9]+ [0-9]+ \\* \\* \\* postgres test -x $sbin/mdauthctl && $sbin/mdauthctl -D \"dbname=mdauth\" prune " \
 	"the cron file runs the same command as postgres"
 
 # Documentation=: man pages that the tree installs (doc/man).
