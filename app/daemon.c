@@ -234,7 +234,12 @@ daemon_wait_ready(int fd, int seconds)
 			    "log (syslog)\n", seconds);
 			return 1;
 		}
-		if (poll(&pfd, 1, ms) <= 0)
+		if ((n = poll(&pfd, 1, ms)) == -1 && errno != EINTR) {
+			fprintf(stderr, "mdauthd: waiting for the daemon: "
+			    "poll: %s\n", strerror(errno));
+			return 1;
+		}
+		if (n <= 0)
 			continue;	/* EINTR, or time to check the clock */
 		if (len < sizeof(why) - 1)
 			n = read(fd, why + len, sizeof(why) - 1 - len);

@@ -7,7 +7,9 @@
  *	master_reload		SIGHUP: new configuration, new generation
  *	master_on_ready		SIGRTMIN from a new worker: retire the old ones
  *	master_on_start		SIGRTMIN under -d: does the daemon serve yet?
+ *	master_start_done	-d: the starting command has its answer
  *	master_start_failed	-d: it cannot serve; stop
+ *	master_stop		no new connections; the workers drain
  *	master_signal_all	signal every worker, old generations too
  *	master_stop_listening	SIGTERM: no new connections
  *
@@ -60,6 +62,7 @@ struct slot {
 	double	started;
 	double	respawn_at;	/* when empty: when to fork again */
 	int	failures;	/* quick deaths in a row */
+	bool	no_db;		/* -d: a worker here could not reach the db */
 };
 
 struct master {
@@ -79,7 +82,7 @@ struct master {
 	int		 ready_fd;
 	int		 report[2];	/* workers' reasons, while ready_fd is open */
 	double		 ready_deadline;
-	int		 not_connected;	/* workers that could not reach the db */
+	int		 not_connected;	/* slots whose worker could not reach the db */
 	char		 reason[512];	/* the first worker's */
 	char		 why[768];	/* for the starting command */
 };
@@ -276,9 +279,14 @@ master_on_start(struct master *m, pid_t pid, int connected)
 	    m->reason[0] == '\0') {
 		line[n] = '\0';
 		line[strcspn(line, "\n")] = '\0';
-		memcpy(m->reason, line, sizeof(m->reason));
+		snprintf(m->reason, sizeof(m->reason), "%s", line);
 	}
-	if (++m->not_connected < m->nslots)
+	/* A worker restarted in the same slot is not another failure. */
+	if (!m->slots[i].no_db) {
+		m->slots[i].no_db = true;
+		m->not_connected++;
+	}
+	if (m->not_connected < m->nslots)
 		return 1;
 	master_start_failed(m, "cannot serve: no worker could connect to the "
 	    "database (%s); stopped", m->reason[0] != '\0' ? m->reason :

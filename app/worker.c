@@ -6,6 +6,7 @@
  *	worker_serve		one FastCGI request, start to end
  *	worker_on_signal	SIGTERM/SIGINT: finish, drain, then stop
  *	worker_on_alarm		the end of the drain
+ *	worker_report		-d: tell the master whether the database answered
  *
  * A worker serves one request at a time.  On SIGTERM/SIGINT it finishes
  * the request in hand as usual (SA_RESTART, so no read is cut short), then
