@@ -245,12 +245,12 @@ pg_sql() {
 	as_postgres psql -X -q -At -v ON_ERROR_STOP=1 -d mdauth -c "$1"
 }
 
-# Step 1 of README.Debian: the "sudo -u postgres ..." lines before "A
+# Step 1 of README.Debian: the "runuser -u postgres -- ..." lines before "A
 # first user" (that one prompts for a password; it is done below with
 # --password-stdin).
 zcat /usr/share/doc/$PKG/README.Debian.gz >"$H_DIR/README.Debian" ||
 	bail "README.Debian is not installed"
-sed -n '/^1\. The database/,/A first user/s/^ *sudo -u postgres //p' \
+sed -n '/^1\. The database/,/A first user/s/^ *runuser -u postgres -- //p' \
 	"$H_DIR/README.Debian" >"$H_DIR/setup-commands"
 is "$(cut -d' ' -f1 "$H_DIR/setup-commands" | tr '\n' ' ')" \
 	"createdb mdauthctl createuser psql " "README.Debian: four commands set up the database"

@@ -183,7 +183,9 @@ try {
         (int)env('MDAUTH_REFRESH_MARGIN', '60'));
     $client->login($username, $password, 'php example');
     for ($i = 0; $i < 2; $i++) {
-        $text = $client->get($resource);
+        $answer = $client->get($resource);
+        /* A JSON resource comes back decoded; show its first line either way. */
+        $text = is_string($answer) ? $answer : json_encode($answer, JSON_THROW_ON_ERROR);
         printf("resource: GET %s -> 200, %s\n", $resource, strtok($text, "\n"));
     }
     $client->logout();
