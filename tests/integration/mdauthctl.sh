@@ -130,19 +130,41 @@ is "$STATUS" 200 "a user inserted by SQL with hash-password's output can log in"
 # The shipped prune job runs `mdauthctl -D "dbname=mdauth" prune` as postgres,
 # who may not read the default file (0640 root:mdauth: it may hold the
 # daemon's password).  That path is compiled in (mdauthctl -h names it);
-# h_default_conf puts a file there for one command only, in a private mount
-# namespace, with an overlay on its nearest existing directory, so that the
-# machine's own files are neither seen nor changed.
+# h_default_conf puts a file there for one command only.  When nothing is
+# at that path (a build tree's /usr/local/etc, distcheck's _inst), the
+# file is put there and removed after, with the directories made for it;
+# when something is (an installed mdauth), only in a private mount
+# namespace, with an overlay on its directory, so that the machine's own
+# file is neither seen nor changed.
 conf_default=$("$MDAUTHCTL" -h | sed -n 's/^  -c file .*(default \([^;)]*\)[;)]*$/\1/p')
 like "$conf_default" '^/.*/mdauth\.conf$' "mdauthctl -h names the default configuration file"
+
+conf_top=$(dirname "$conf_default")
+while [ ! -d "$conf_top" ]; do conf_top=$(dirname "$conf_top"); done
+if [ ! -e "$conf_default" ] && [ ! -L "$conf_default" ]; then
+	# The directories between conf_top and the file, deepest first.
+	conf_made=
+	d=$(dirname "$conf_default")
+	while [ "$d" != "$conf_top" ]; do
+		conf_made="$conf_made '$d'"
+		d=$(dirname "$d")
+	done
+	h_on_teardown "rm -f '$conf_default'; for d in $conf_made; do rmdir \"\$d\"; done"
+fi
 
 # h_default_conf FILE COMMAND [ARGS...]: COMMAND with FILE (mode 0600) at
 # the default configuration path.
 h_default_conf() {
-	local file=$1 top
+	local file=$1 rc
 	shift
-	top=$(dirname "$conf_default")
-	while [ ! -d "$top" ]; do top=$(dirname "$top"); done
+	if [ -n "${conf_made+set}" ]; then
+		mkdir -p "$(dirname "$conf_default")" &&
+			install -m 600 "$file" "$conf_default" || return 125
+		"$@"
+		rc=$?
+		rm -f "$conf_default"
+		return "$rc"
+	fi
 	mkdir -p "$H_DIR/ns" || return 1
 	unshare --mount --propagation private bash -c '
 		ns=$1 top=$2 file=$3 conf=$4
@@ -152,7 +174,7 @@ h_default_conf() {
 				-o "lowerdir=$top,upperdir=$ns/up,workdir=$ns/work" "$top" &&
 			mkdir -p "$(dirname "$conf")" &&
 			install -m 600 "$file" "$conf" || exit 125
-		exec "$@"' h_default_conf "$H_DIR/ns" "$top" "$file" "$conf_default" "$@"
+		exec "$@"' h_default_conf "$H_DIR/ns" "$conf_top" "$file" "$conf_default" "$@"
 }
 
 printf 'argon2_iterations = 3\n' >"$H_DIR/iter3.conf"
@@ -185,7 +207,7 @@ else
 		'... and prunes' 'with -D alone, the built-in defaults apply' \
 		'with -D and -c, the named file is read' 'with -D and -c, a bad file is refused' \
 		'... and named' 'mdauthctl -h says so'; do
-		skip "$t" "no private mount namespace with an overlay here (unshare -m: $ERR)"
+		skip "$t" "$conf_default exists, and no private mount namespace with an overlay here (unshare -m: $ERR)"
 	done
 fi
 
