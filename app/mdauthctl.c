@@ -472,6 +472,7 @@ main(int argc, char *argv[])
 	if ((path_given || (ctl.conninfo == NULL && access(path, F_OK) == 0)) &&
 	    !conf_load(&ctl.conf, path, err, sizeof(err))) {
 		fprintf(stderr, "mdauthctl: %s\n", err);
+		conf_free(&ctl.conf);
 		return 1;
 	}
 	if (ctl.conninfo == NULL)
