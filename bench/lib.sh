@@ -206,7 +206,12 @@ b_null_start() {
         </dev/null >"$B_DIR/null-responder.log" 2>&1 &
     b_bg $!
     for ((i = 0; i < 50; i++)); do
-        [ -S "$B_NULL_SOCKET" ] && return 0
+        # Like mdauthd's, in the group of lighttpd's user (www-data as root).
+        if [ -S "$B_NULL_SOCKET" ]; then
+            chgrp "$(stack_web_group)" "$B_NULL_SOCKET" &&
+                chmod 0660 "$B_NULL_SOCKET" && return 0
+            b_die "cannot give the null responder's socket to $(stack_web_group)"
+        fi
         sleep 0.1
     done
     b_die "the null responder did not start"

@@ -388,15 +388,17 @@ require_tls = yes
 realm = mdauth
 log_level = info
 EOF
-	# Apache's and nginx's children run as www-data: as root, give them
-	# the socket's group (lighttpd here runs as root).
-	if [ "$(id -u)" -eq 0 ] && [ "$(stack_web)" != lighttpd ]; then
+	# The web server's children run as www-data (stack_web_user): as root,
+	# give them the socket's group.  With STACK_RUN_USER the daemon keeps
+	# its own group (for PostgreSQL's socket directory and mdauthd.conf),
+	# and the directory of its socket, DIR/run (STACK_RUN_USER:www-data
+	# 0750, see stack_mdauthd_start), decides who may connect.
+	if [ -n "${STACK_RUN_USER:-}" ]; then
+		printf 'user = %s\ngroup = %s\nlisten_mode = 0666\n' \
+			"$STACK_RUN_USER" "$STACK_RUN_USER" >>"$conf.tmp"
+	elif [ "$(id -u)" -eq 0 ]; then
 		printf 'group = %s\n' "$(stack_web_group)" >>"$conf.tmp"
-	elif [ -n "${STACK_RUN_USER:-}" ]; then
-		printf 'group = %s\n' "$STACK_RUN_USER" >>"$conf.tmp"
 	fi
-	[ -z "${STACK_RUN_USER:-}" ] ||
-		printf 'user = %s\n' "$STACK_RUN_USER" >>"$conf.tmp"
 	for arg in "$@"; do
 		key=${arg%%=*}
 		value=${arg#*=}
@@ -489,8 +491,8 @@ stack_mdauthd_start() {
 	fi
 	if [ -n "${STACK_RUN_USER:-}" ]; then
 		mkdir -p "$STACK_DIR/run" &&
-			chown "$STACK_RUN_USER:" "$STACK_DIR/run" &&
-			chmod 0755 "$STACK_DIR/run" || return 1
+			chown "$STACK_RUN_USER:$(stack_web_group)" "$STACK_DIR/run" &&
+			chmod 0750 "$STACK_DIR/run" || return 1
 	fi
 	rm -f "$STACK_MDAUTHD_SOCKET"
 	setsid "$MDAUTHD" -c "$STACK_MDAUTHD_CONF" </dev/null \
@@ -594,7 +596,7 @@ stack_web_group() {
 # the configurations in deploy/ use (each documents its own).
 stack_render() {
 	local d sock
-	mkdir -p "$STACK_DIR/www" || return 1
+	mkdir -p "$STACK_DIR/www" && chmod 0755 "$STACK_DIR/www" || return 1
 	# Paths go into a sed replacement: escape its specials (| & \).
 	d=$(printf '%s' "$STACK_DIR" | sed 's/[|&\\]/\\&/g')
 	sock=$(printf '%s' "$STACK_MDAUTHD_SOCKET" | sed 's/[|&\\]/\\&/g')
@@ -640,7 +642,18 @@ stack_nginx_bin() { stack_sbin nginx NGINX; }
 # stack_lighttpd_render HTTPS_PORT HTTP_PORT: write DIR/lighttpd.conf.
 stack_lighttpd_render() {
 	stack_render "$STACK_LIB_DIR/lighttpd/mdauth-lighttpd.conf.in" \
-		"$STACK_DIR/lighttpd.conf" "$@"
+		"$STACK_DIR/lighttpd.conf" "$@" && stack_lighttpd_logs
+}
+
+# stack_lighttpd_logs: lighttpd opens its logs once it has become
+# stack_web_user: make them beforehand, that user's.
+stack_lighttpd_logs() {
+	local f
+	[ "$(id -u)" -eq 0 ] || return 0
+	for f in lighttpd-error.log lighttpd-access.log; do
+		touch "$STACK_DIR/$f" && chown "$(stack_web_user):" "$STACK_DIR/$f" ||
+			return 1
+	done
 }
 stack_apache_render() {
 	stack_render "$STACK_LIB_DIR/apache/mdauth-apache.conf.in" \

@@ -275,11 +275,18 @@ printf '%s\n' 'correct horse battery' |
 # socket where the web server looks, the test cluster's socket, and (no
 # systemd here) started as root, dropping to mdauth.  Its workers connect
 # as OS user mdauth, so peer authentication lets them in as role mdauth.
+# lighttpd runs as www-data: the socket is in a directory that only mdauth
+# and the group www-data may enter (as /run/mdauth is with the packaged
+# units), and open to whoever enters it.
 
+STACK_MDAUTHD_SOCKET=$STACK_DIR/run/mdauthd.sock
+install -d -o mdauth -g www-data -m 0750 "$STACK_DIR/run" ||
+	bail "cannot make $STACK_DIR/run"
 cat >>"$CONF" <<EOF
 
 # Set by tests/package/deb.sh.
 listen = $STACK_MDAUTHD_SOCKET
+listen_mode = 0666
 user = mdauth
 group = mdauth
 database = host=$STACK_PG_SOCKDIR dbname=mdauth user=mdauth
@@ -300,7 +307,7 @@ like "$(grep -c 'running as mdauth' "$H_DIR/mdauthd.log")" '^[1-9]' \
 # shellcheck disable=SC2317  # called by stack_web_start
 stack_lighttpd_render() {
 	stack_render /usr/share/mdauth/lighttpd/mdauth-lighttpd.conf.in \
-		"$STACK_DIR/lighttpd.conf" "$@"
+		"$STACK_DIR/lighttpd.conf" "$@" && stack_lighttpd_logs
 }
 { stack_cert && stack_web_start; } || bail "lighttpd did not start"
 h_urls
