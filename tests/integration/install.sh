@@ -96,9 +96,11 @@ is "$?" 0 "make install, then make uninstall, DESTDIR=... succeed"
 left=$(h_files "$dest")
 is "$left" "" "make install then make uninstall leaves no file behind"
 dirs=$(cd "$dest" && find . -mindepth 1 -type d | sed 's|^\./|/|' | LC_ALL=C sort)
-ok "... nor a directory of mdauth's own" sh -c "! grep -Eq '/mdauth(/|\$)' <<'EOF'
-$dirs
-EOF"
+own=
+for d in "$sysconfdir/mdauth" "$pkgdatadir"; do
+	[ ! -d "$dest$d" ] || own="$own $d"
+done
+is "$own" "" "... nor a directory of mdauth's own ($sysconfdir/mdauth, $pkgdatadir)"
 [ -z "$dirs" ] || diag "empty directories left (shared ones, kept):" "$dirs"
 
 # --- the group of a new mdauth.conf --------------------------------------------
