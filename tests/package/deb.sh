@@ -73,6 +73,24 @@ USER_EXISTED=0
 getent passwd mdauth >/dev/null && USER_EXISTED=1
 GROUP_EXISTED=0
 getent group mdauth >/dev/null && GROUP_EXISTED=1
+# What belongs to mdauth before the install (say, a demo running from
+# deploy/demo.sh, whose daemon is that user's too) is not the package's:
+# the checks after the purge compare with these.
+# mdauth_files, mdauth_procs: files of user or group mdauth, processes of
+# user mdauth, one a line, sorted.
+mdauth_files() {
+	find /etc /usr /var /run /lib /opt /srv -xdev \( -user mdauth -o -group mdauth \) \
+		-print 2>/dev/null | grep -v "^${H_DIR:-/nonexistent}/" | LC_ALL=C sort
+}
+mdauth_procs() {
+	pgrep -u mdauth 2>/dev/null | LC_ALL=C sort
+}
+FILES_BEFORE=
+PROCS_BEFORE=
+if [ "$USER_EXISTED" = 1 ] || [ "$GROUP_EXISTED" = 1 ]; then
+	FILES_BEFORE=$(mdauth_files)
+	PROCS_BEFORE=$(mdauth_procs)
+fi
 
 # ---------------------------------------------------------------------------
 # Cleanup, on any exit: stop the stack, purge what this script installed,
@@ -348,7 +366,8 @@ like "$out" '^pruned [0-9]+ sessions and [0-9]+ events$' \
 
 stack_stop_all
 is "$STACK_MDAUTHD_EXIT_STATUS" 0 "mdauthd stops cleanly on SIGTERM"
-is "$(pgrep -u mdauth | tr '\n' ' ')" "" "no process of user mdauth is left"
+is "$(LC_ALL=C comm -13 <(printf '%s\n' "$PROCS_BEFORE") <(mdauth_procs) | tr '\n' ' ')" "" \
+	"no process of user mdauth is left (but those it had before)"
 
 # Installing the package again (as an upgrade would) keeps the edited
 # configuration, its owner and its mode.
@@ -392,9 +411,8 @@ is "$(ls /var/lib/dpkg/info/"$PKG".* /var/lib/dpkg/info/"$PKG":* 2>/dev/null)" "
 is "$(find /var/lib/systemd/deb-systemd-helper-enabled \
 	/var/lib/systemd/deb-systemd-helper-masked -name '*mdauth*' 2>/dev/null)" "" \
 	"no systemd enablement state is left"
-is "$(find /etc /usr /var /run /lib /opt /srv -xdev \( -user mdauth -o -group mdauth \) \
-	-print 2>/dev/null | grep -v "^$H_DIR/" | head -n 5)" "" \
-	"no file owned by user or group mdauth is left"
+is "$(LC_ALL=C comm -13 <(printf '%s\n' "$FILES_BEFORE") <(mdauth_files) | head -n 5)" "" \
+	"no file owned by user or group mdauth is left (but those it had before)"
 ok "the system user and group mdauth stay (Debian keeps system users)" \
 	sh -c 'getent passwd mdauth && getent group mdauth'
 diag "whole run: $(($(date +%s) - t_start)) s"
