@@ -36,7 +36,8 @@ a diagnostic:
 
   - no answer at all (status 0: curl got none);
   - an answer to a URL under no server of the description (a path
-    outside the mount point, the protected application);
+    outside the mount point, the mount point itself without its slash,
+    the protected application);
   - an answer of the web server itself: one with neither
     `Content-Type: application/json` nor `Cache-Control: no-store`
     (mdauthd puts both on every answer, HEAD included), unless the
@@ -451,10 +452,13 @@ class Checker:
         return ("any method", "an unknown path"), None, None
 
     def api_path(self, url):
-        """The path below the server URL url is under, or None."""
+        """The path below the server URL url is under, or None.  The mount
+        point itself (/api/auth without a slash) is not below it: the web
+        server may serve it otherwise (Apache asks mdauthd's authorizer
+        role, as for the rest of /api/)."""
         u = urlsplit(url)
         for scheme, base in self.bases:
-            if u.scheme == scheme and (u.path == base or u.path.startswith(base + "/")):
+            if u.scheme == scheme and u.path.startswith(base + "/"):
                 return u.path[len(base):]
         return None
 

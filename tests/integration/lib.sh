@@ -408,16 +408,23 @@ req_url() {
 # in the background, for a test that acts while it is in flight.  Its
 # status goes to $H_DIR/NAME.status, its headers and body to NAME.headers
 # and NAME.body; its pid is in H_BG_PID (killed at teardown if it still
-# runs).
+# runs).  That is a subshell, which waits for curl, then records the
+# answer (h_api_seen_bg); SIGTERM to it stops curl.
 H_BG_PID=
 h_bg() {
 	local name=$1 path=$2
 	shift 2
-	h_api_seen_bg "$name" "$path" "$@"
-	curl -sS --max-time 30 --cacert "$STACK_CERT" \
-		--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
-		-D "$H_DIR/$name.headers" -o "$H_DIR/$name.body" -w '%{http_code}' \
-		"$@" "$H_URL$path" >"$H_DIR/$name.status" 2>"$H_DIR/$name.err" &
+	(
+		pid=
+		trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; exit 143' TERM
+		curl -sS --max-time 30 --cacert "$STACK_CERT" \
+			--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
+			-D "$H_DIR/$name.headers" -o "$H_DIR/$name.body" -w '%{http_code}' \
+			"$@" "$H_URL$path" >"$H_DIR/$name.status" 2>"$H_DIR/$name.err" &
+		pid=$!
+		wait "$pid"
+		h_api_seen_bg "$name" "$path" "$@"
+	) &
 	H_BG_PID=$!
 	h_on_teardown "kill $H_BG_PID 2>/dev/null"
 }
@@ -467,7 +474,7 @@ req_bearer() {
 
 # ---------------------------------------------------------------------------
 # The API answers seen: every answer req_url and h_bg receive is recorded
-# (apirecord.sh) in $H_DIR/api-seen.jsonl, and done_testing checks with
+# (apirecord.sh) in $H_DIR/api-seen*.jsonl, and done_testing checks with
 # tests/openapi_check.py --seen that each one of the API's is described
 # in doc/openapi.yaml (one more test line; the checker's own comment says
 # which answers are the web server's and left out).
@@ -478,29 +485,13 @@ h_api_seen() {
 		bail "cannot record the answer to $1 $2"
 }
 
-# h_api_seen_bg NAME PATH [CURL ARGS...]: called by h_bg before it starts
-# request NAME.  A request is recorded once it is done: when h_bg starts
-# another of the same name (its files are about to be overwritten; the
-# test has waited for it) or at done_testing.  One that never finished
-# (killed at teardown) has no status and is left out.
-H_BG_SEEN=()
+# h_api_seen_bg NAME PATH [CURL ARGS...]: in h_bg's subshell, once curl
+# is done: the answer to request NAME, in a file of its own (requests in
+# flight at once do not write to one file).
 h_api_seen_bg() {
-	h_api_seen_bg_record "$1"
-	printf '%s\0' "$(api_method "${@:3}")" "$H_URL$2" "${@:3}" >"$H_DIR/$1.request"
-	H_BG_SEEN+=("$1")
-}
-
-h_api_seen_bg_record() {
-	local name=$1 i
-	local -a request
-	for i in "${!H_BG_SEEN[@]}"; do
-		[ "${H_BG_SEEN[$i]}" = "$name" ] || continue
-		unset 'H_BG_SEEN[i]'
-		mapfile -d '' -t request <"$H_DIR/$name.request"
-		h_api_seen "${request[0]}" "${request[1]}" \
-			"$(cat "$H_DIR/$name.status" 2>/dev/null)" "$H_DIR/$name.headers" \
-			"$H_DIR/$name.body" "${request[@]:2}"
-	done
+	api_record_answer "$H_DIR/api-seen-bg.$BASHPID.jsonl" "$(api_method "${@:3}")" \
+		"$H_URL$2" "$(cat "$H_DIR/$1.status" 2>/dev/null)" "$H_DIR/$1.headers" \
+		"$H_DIR/$1.body" "${@:3}"
 }
 
 # h_api_seen_check: the test line; none when no request was made.
@@ -508,12 +499,10 @@ h_api_seen_check() {
 	local name out rc line
 	local -a diags=()
 	[ -n "$H_DIR" ] || return 0
-	for name in "${H_BG_SEEN[@]}"; do
-		h_api_seen_bg_record "$name"
-	done
-	[ -e "$H_DIR/api-seen.jsonl" ] || return 0
+	local -a records=("$H_DIR"/api-seen*.jsonl)
+	[ -e "${records[0]}" ] || return 0
 	out=$(python3 "$top_srcdir/tests/openapi_check.py" --seen \
-		"$top_srcdir/doc/openapi.yaml" "$H_DIR/api-seen.jsonl" 2>&1)
+		"$top_srcdir/doc/openapi.yaml" "${records[@]}" 2>&1)
 	rc=$?
 	while IFS= read -r line; do
 		case $line in
@@ -526,7 +515,7 @@ h_api_seen_check() {
 		pass "$name"
 		diag "${diags[@]}"
 	else
-		fail "$name" "${diags[@]}" "(answers in $H_DIR/api-seen.jsonl)"
+		fail "$name" "${diags[@]}" "(answers in $H_DIR/api-seen*.jsonl)"
 	fi
 }
 
