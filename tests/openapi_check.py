@@ -3,6 +3,7 @@
 
 usage: openapi_check.py --lint OPENAPI.yaml
        openapi_check.py OPENAPI.yaml RECORD.jsonl...
+       openapi_check.py --seen OPENAPI.yaml [RECORD.jsonl...]
 
 --lint checks that the description is a well-formed OpenAPI 3.1 document
 as far as this program reads it: required members, resolvable $refs,
@@ -27,6 +28,27 @@ body.  Both ways are checked:
 The output is TAP without numbers ("ok - NAME", "not ok - NAME" and
 "# DIAGNOSTIC" lines), one line per operation and status; the exit
 status is 0 only if every line is "ok".  Needs PyYAML (python3-yaml).
+
+--seen checks only the first way, over the answers of any test (lib.sh
+records every answer its requests receive), in one line.  A test also
+sees answers that are not the API's, and those are left out, counted in
+a diagnostic:
+
+  - no answer at all (status 0: curl got none);
+  - an answer to a URL under no server of the description (a path
+    outside the mount point, the mount point itself without its slash,
+    the protected application);
+  - an answer of the web server itself: one with neither
+    `Content-Type: application/json` nor `Cache-Control: no-store`
+    (mdauthd puts both on every answer, HEAD included), unless the
+    description gives that status of that operation a media type other
+    than JSON (lighttpd's HTML 411, which the description names).
+    Such are a proxy's 502 or 504 while the daemon is down and nginx's
+    HTML 413.
+
+Every other answer is checked as above: an answer of mdauthd that the
+description does not cover fails, whatever its status.  A missing RECORD
+file counts as no answers.
 """
 
 import json
@@ -429,15 +451,39 @@ class Checker:
                 return ("other methods", t), None, item
         return ("any method", "an unknown path"), None, None
 
+    def api_path(self, url):
+        """The path below the server URL url is under, or None.  The mount
+        point itself (/api/auth without a slash) is not below it: the web
+        server may serve it otherwise (Apache asks mdauthd's authorizer
+        role, as for the rest of /api/)."""
+        u = urlsplit(url)
+        for scheme, base in self.bases:
+            if u.scheme == scheme and u.path.startswith(base + "/"):
+                return u.path[len(base):]
+        return None
+
+    def out_of_scope(self, rec):
+        """Why an answer is not one of the API's (see --seen), or None."""
+        if not rec["status"]:
+            return "no answer"
+        path = self.api_path(rec["url"])
+        if path is None:
+            return "outside the API"
+        headers = dict(parse_headers(rec.get("headers", "")))
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == "application/json" or headers.get("cache-control") == "no-store":
+            return None
+        key = self.locate(rec["method"].upper(), path)[0]
+        resp = self.responses.get((key, str(rec["status"])))
+        if resp is not None and any(m.lower() != "application/json"
+                                    for m in resp.get("content") or {}):
+            return None
+        return "the web server's own"
+
     def answer(self, rec):
         method = rec["method"].upper()
         label = "%s %s -> %s" % (method, rec["url"], rec["status"])
-        u = urlsplit(rec["url"])
-        path = None
-        for scheme, base in self.bases:
-            if u.scheme == scheme and (u.path == base or u.path.startswith(base + "/")):
-                path = u.path[len(base):]
-                break
+        path = self.api_path(rec["url"])
         if path is None:
             self.undescribed.append((label, ["the URL is under no server of the description"]))
             return
@@ -585,7 +631,60 @@ class Checker:
         return good
 
 
+def seen(argv):
+    """--seen OPENAPI.yaml [RECORD.jsonl...]: one TAP line."""
+    name = "every API answer seen is described in %s" % argv[0]
+    spec = Spec(argv[0])
+    errs = lint(spec)
+    if errs:
+        print("not ok - " + name)
+        print("# %s is not a well-formed OpenAPI 3.1 description:" % argv[0])
+        for e in errs:
+            print("# " + e)
+        return 1
+    checker = Checker(spec)
+    checked = 0
+    skipped = {}
+    for path in argv[1:]:
+        try:
+            f = open(path, encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            continue
+        with f:
+            for line in f:
+                if not line.strip():
+                    continue
+                rec = json.loads(line)
+                why = checker.out_of_scope(rec)
+                if why is None:
+                    checker.answer(rec)
+                    checked += 1
+                else:
+                    s = skipped.setdefault(why, {})
+                    s[str(rec["status"])] = s.get(str(rec["status"]), 0) + 1
+    diags = []
+    for (key, status), res in checker.results.items():
+        for label, errs in res["errs"]:
+            diags.append(label)
+            diags += ["  " + e for e in errs]
+    for label, errs in checker.undescribed:
+        diags.append(label + " is not described")
+        diags += ["  " + e for e in errs]
+    print("%s - %s" % ("not ok" if diags else "ok", name))
+    for d in diags:
+        for dl in str(d).split("\n"):
+            print("# " + dl)
+    summary = "%d answer%s of the API checked" % (checked, "" if checked == 1 else "s")
+    for why in sorted(skipped):
+        summary += "; left out, %s: %s" % (why, ", ".join(
+            "%s x%d" % (st, n) for st, n in sorted(skipped[why].items())))
+    print("# " + summary)
+    return 1 if diags else 0
+
+
 def main(argv):
+    if len(argv) >= 3 and argv[1] == "--seen":
+        return seen(argv[2:])
     if len(argv) == 3 and argv[1] == "--lint":
         spec = Spec(argv[2])
         errs = lint(spec)

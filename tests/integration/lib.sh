@@ -45,6 +45,8 @@ top_builddir=$(cd "$top_builddir" && pwd) || exit 99
 
 # shellcheck source=../../deploy/stack.sh
 . "$top_srcdir/deploy/stack.sh"
+# shellcheck source=apirecord.sh
+. "$H_LIB_DIR/apirecord.sh"
 
 MDAUTHD=$top_builddir/mdauthd
 MDAUTHCTL=$top_builddir/mdauthctl
@@ -127,10 +129,11 @@ unlike() {
 	fi
 }
 
-# done_testing: the memory checks, the plan, then exit 0 only if every
-# test passed.
+# done_testing: the memory checks, the check of the API answers seen,
+# the plan, then exit 0 only if every test passed.
 done_testing() {
 	h_memcheck_results
+	h_api_seen_check
 	printf '1..%d\n' "$T_COUNT"
 	[ "$T_FAILED" -eq 0 ] || exit 1
 	exit 0
@@ -164,9 +167,11 @@ skip_all() {
 # h_need_fixtures: everything the stack and the checks use.
 h_need_fixtures() {
 	local cmd
-	for cmd in curl openssl jq psql ss setsid pgrep cgi-fcgi; do
+	for cmd in curl openssl jq psql ss setsid pgrep cgi-fcgi python3; do
 		command -v "$cmd" >/dev/null 2>&1 || skip_all "$cmd not installed"
 	done
+	python3 -c 'import yaml' 2>/dev/null ||
+		skip_all "PyYAML not installed (python3-yaml), for tests/openapi_check.py"
 	stack_pg_bindir >/dev/null || skip_all "PostgreSQL server (initdb) not installed"
 	stack_lighttpd_bin >/dev/null || skip_all "lighttpd not installed"
 	if [ ! -e /usr/lib/lighttpd/mod_openssl.so ] &&
@@ -396,21 +401,30 @@ req_url() {
 	# One line per response, for checks over all of a script's responses.
 	printf '%s\t%s\t%s\t%s\n' "$STATUS" "$H_LAST_REQUEST" \
 		"$(header Content-Type)" "$(header Cache-Control)" >>"$H_DIR/responses"
+	h_api_seen "$method" "$url" "$STATUS" "$HEADERS" "$H_DIR/last-body" "$@"
 }
 
 # h_bg NAME PATH [CURL ARGS...]: a request to https://localhost:PORT/api/auth$PATH
 # in the background, for a test that acts while it is in flight.  Its
 # status goes to $H_DIR/NAME.status, its headers and body to NAME.headers
 # and NAME.body; its pid is in H_BG_PID (killed at teardown if it still
-# runs).
+# runs).  That is a subshell, which waits for curl, then records the
+# answer (h_api_seen_bg); SIGTERM to it stops curl.
 H_BG_PID=
 h_bg() {
 	local name=$1 path=$2
 	shift 2
-	curl -sS --max-time 30 --cacert "$STACK_CERT" \
-		--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
-		-D "$H_DIR/$name.headers" -o "$H_DIR/$name.body" -w '%{http_code}' \
-		"$@" "$H_URL$path" >"$H_DIR/$name.status" 2>"$H_DIR/$name.err" &
+	(
+		pid=
+		trap '[ -z "$pid" ] || kill "$pid" 2>/dev/null; exit 143' TERM
+		curl -sS --max-time 30 --cacert "$STACK_CERT" \
+			--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" \
+			-D "$H_DIR/$name.headers" -o "$H_DIR/$name.body" -w '%{http_code}' \
+			"$@" "$H_URL$path" >"$H_DIR/$name.status" 2>"$H_DIR/$name.err" &
+		pid=$!
+		wait "$pid"
+		h_api_seen_bg "$name" "$path" "$@"
+	) &
 	H_BG_PID=$!
 	h_on_teardown "kill $H_BG_PID 2>/dev/null"
 }
@@ -456,6 +470,53 @@ req_bearer() {
 	local method=$1 path=$2 token=$3
 	shift 3
 	req "$method" "$path" -H "Authorization: Bearer $token" "$@"
+}
+
+# ---------------------------------------------------------------------------
+# The API answers seen: every answer req_url and h_bg receive is recorded
+# (apirecord.sh) in $H_DIR/api-seen*.jsonl, and done_testing checks with
+# tests/openapi_check.py --seen that each one of the API's is described
+# in doc/openapi.yaml (one more test line; the checker's own comment says
+# which answers are the web server's and left out).
+
+# h_api_seen METHOD URL STATUS HEADERS BODY [CURL ARGS...]
+h_api_seen() {
+	api_record_answer "$H_DIR/api-seen.jsonl" "$@" ||
+		bail "cannot record the answer to $1 $2"
+}
+
+# h_api_seen_bg NAME PATH [CURL ARGS...]: in h_bg's subshell, once curl
+# is done: the answer to request NAME, in a file of its own (requests in
+# flight at once do not write to one file).
+h_api_seen_bg() {
+	api_record_answer "$H_DIR/api-seen-bg.$BASHPID.jsonl" "$(api_method "${@:3}")" \
+		"$H_URL$2" "$(cat "$H_DIR/$1.status" 2>/dev/null)" "$H_DIR/$1.headers" \
+		"$H_DIR/$1.body" "${@:3}"
+}
+
+# h_api_seen_check: the test line; none when no request was made.
+h_api_seen_check() {
+	local name out rc line
+	local -a diags=()
+	[ -n "$H_DIR" ] || return 0
+	local -a records=("$H_DIR"/api-seen*.jsonl)
+	[ -e "${records[0]}" ] || return 0
+	out=$(python3 "$top_srcdir/tests/openapi_check.py" --seen \
+		"$top_srcdir/doc/openapi.yaml" "${records[@]}" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		'ok - '* | 'not ok - '*) ;;
+		*) diags+=("${line#\# }") ;;
+		esac
+	done <<<"$out"
+	name="every API answer this test saw is described in doc/openapi.yaml"
+	if [ "$rc" -eq 0 ]; then
+		pass "$name"
+		diag "${diags[@]}"
+	else
+		fail "$name" "${diags[@]}" "(answers in $H_DIR/api-seen*.jsonl)"
+	fi
 }
 
 # h_last_response: the last request and response, for diagnostics.

@@ -7,15 +7,12 @@
 # checker is shown to fail on a description that lost a status or gained
 # a member, and on an answer with a member nobody described.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/apirecord.sh"
 
 # lighttpd, whatever the environment says: the description names its 411.
 STACK_WEB=lighttpd
 
 SPEC=$top_srcdir/doc/openapi.yaml
 CHECK=$top_srcdir/tests/openapi_check.py
-command -v python3 >/dev/null 2>&1 || skip_all "python3 not installed"
-python3 -c 'import yaml' 2>/dev/null || skip_all "PyYAML not installed (python3-yaml)"
 
 h_setup max_body=1024 max_sessions_per_user=3 session_limit_policy=reject \
 	login_max_failures=3 login_failure_window=60 login_lockout=60
@@ -245,5 +242,35 @@ ok "the check fails on an answer with a member that is not described (uptime)" \
 grep -v '"status":409' "$API_RECORD" >"$H_DIR/record-less.jsonl"
 ok "the check fails when the answers lack a described status (no 409)" \
 	check_fails "$SPEC" "$H_DIR/record-less.jsonl"
+
+# --- the check of every test (--seen) ------------------------------------------
+# seen RECORD: openapi_check.py --seen on RECORD passes; seen_fails: it fails
+# (with a "not ok" line); seen_leaves_out RECORD WHAT: it passes and says it
+# left WHAT out.
+seen() {
+	python3 "$CHECK" --seen "$SPEC" "$1" >"$H_DIR/check-seen.out" 2>&1
+}
+seen_fails() {
+	! seen "$1" && grep -q '^not ok' "$H_DIR/check-seen.out"
+}
+seen_leaves_out() {
+	seen "$1" && grep -qF "left out, $2" "$H_DIR/check-seen.out"
+}
+# answer STATUS CONTENT-TYPE BODY: a recorded POST /login, answered so.
+answer() {
+	grep -m 1 '"url":"[^"]*/login"' "$API_RECORD" |
+		jq -c --argjson s "$1" --arg t "$2" --arg b "$3" \
+			'.status = $s | .body = $b |
+			 .headers = "HTTP/1.1 \($s) X\r\nContent-Type: \($t)\r\n\r\n"'
+}
+answer 502 text/html '<html>502 Bad Gateway</html>' >"$H_DIR/record-proxy.jsonl"
+ok "--seen leaves out an answer of the web server itself (an HTML 502)" \
+	seen_leaves_out "$H_DIR/record-proxy.jsonl" "the web server's own: 502 x1"
+answer 502 application/json '{"error":"bad_gateway","error_description":"x"}' \
+	>"$H_DIR/record-json.jsonl"
+ok "--seen fails on a JSON answer with a status that is not described (502)" \
+	seen_fails "$H_DIR/record-json.jsonl"
+ok "--seen fails on an answer with a member that is not described (uptime)" \
+	seen_fails "$H_DIR/record-extra.jsonl"
 
 done_testing
