@@ -171,32 +171,31 @@ api GET /logout-all && must_be 405
 # --- a path that is none of the above ------------------------------------
 api GET /nowhere && must_be 404
 
+# every_route_is STATUS: each route that needs the database answers STATUS
+# (a token that need not be live: looking it up already fails).
+every_route_is() {
+	api_json POST /login "{\"username\":\"alice\",\"password\":\"$PW\"}" && must_be "$1"
+	api_bearer POST /logout "$any" "${CL0[@]}" && must_be "$1"
+	api_bearer GET /validate "$any" && must_be "$1"
+	api_bearer HEAD /validate "$any" && must_be "$1"
+	api_bearer POST /refresh "$any" "${CL0[@]}" && must_be "$1"
+	api_bearer GET /sessions "$any" && must_be "$1"
+	api_bearer DELETE "/sessions/$alice2_session" "$any" && must_be "$1"
+	api_bearer POST /logout-all "$any" "${CL0[@]}" && must_be "$1"
+}
+
 # --- 500: the daemon's role loses its grants (a database error that is not
 # an outage).  The token need not be live: looking it up already fails.
 sql "REVOKE ALL ON ALL TABLES IN SCHEMA mdauth FROM mdauth_app;
 	REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA mdauth FROM mdauth_app, PUBLIC" ||
 	bail "cannot revoke the grants"
 any=$(h_random_token)
-api_json POST /login "{\"username\":\"alice\",\"password\":\"$PW\"}" && must_be 500
-api_bearer POST /logout "$any" "${CL0[@]}" && must_be 500
-api_bearer GET /validate "$any" && must_be 500
-api_bearer HEAD /validate "$any" && must_be 500
-api_bearer POST /refresh "$any" "${CL0[@]}" && must_be 500
-api_bearer GET /sessions "$any" && must_be 500
-api_bearer DELETE "/sessions/$alice2_session" "$any" && must_be 500
-api_bearer POST /logout-all "$any" "${CL0[@]}" && must_be 500
+every_route_is 500
 
 # --- 503: PostgreSQL is down ---------------------------------------------
 stack_pg_stop || bail "cannot stop PostgreSQL"
 api GET /health && must_be 503
-api_json POST /login "{\"username\":\"alice\",\"password\":\"$PW\"}" && must_be 503
-api_bearer POST /logout "$any" "${CL0[@]}" && must_be 503
-api_bearer GET /validate "$any" && must_be 503
-api_bearer HEAD /validate "$any" && must_be 503
-api_bearer POST /refresh "$any" "${CL0[@]}" && must_be 503
-api_bearer GET /sessions "$any" && must_be 503
-api_bearer DELETE "/sessions/$alice2_session" "$any" && must_be 503
-api_bearer POST /logout-all "$any" "${CL0[@]}" && must_be 503
+every_route_is 503
 
 # --- the description against what was seen ---------------------------------
 check_tap python3 "$CHECK" "$SPEC" "$API_RECORD"
