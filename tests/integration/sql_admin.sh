@@ -221,6 +221,24 @@ is "$(sql "SELECT string_agg(DISTINCT event, ' ' ORDER BY event) FROM mdauth.aut
 	'eviction', 'logout_all', 'session_limit_reached', 'user_disabled')")" "" \
 	"every auth_events row is one of the documented events"
 
+# --- search_path -----------------------------------------------------------------
+# Every function of the schema resolves names in pg_catalog and mdauth
+# only, whatever the caller's search_path (CVE-2018-1058).
+is "$(sql "SELECT string_agg(p.oid::regprocedure::text, ' ' ORDER BY 1)
+	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	WHERE n.nspname = 'mdauth' AND p.prokind IN ('f', 'p')
+	AND NOT coalesce('search_path=pg_catalog, mdauth' = ANY (p.proconfig), false)")" "" \
+	"every function of schema mdauth sets search_path = pg_catalog, mdauth"
+# A caller's search_path that puts a schema of its own before pg_catalog
+# changes nothing: a lower() there, which says every name is bob's, is not
+# the one the functions call.
+sql "CREATE SCHEMA evil;
+	CREATE FUNCTION evil.lower(text) RETURNS text LANGUAGE sql AS \$\$ SELECT 'bob' \$\$;
+	GRANT USAGE ON SCHEMA evil TO PUBLIC" >/dev/null || bail "cannot make schema evil"
+is "$(sql "SET search_path = evil, pg_catalog, mdauth; SELECT mdauth.enable_user('nobody-here')")" f \
+	"a function called with a hostile search_path still finds its own names"
+sql "DROP SCHEMA evil CASCADE" >/dev/null
+
 # --- secrets -------------------------------------------------------------------
 is "$(h_events_holding "${H_TOKENS[@]}")" "" "no auth_events row contains an issued token"
 is "$(h_events_holding "$PW")" "" "no auth_events row contains the password"
