@@ -249,6 +249,9 @@ ok "another user cannot read it" \
 # default pg_hba.conf for local connections).
 
 STACK_PG_FSYNC=off
+# The daemon runs as mdauth (deploy/stack.sh: its socket in DIR/run, the
+# cluster's socket directory open to the group mdauth).
+STACK_RUN_USER=mdauth
 { stack_init "$H_DIR" && stack_pg_start; } || bail "PostgreSQL did not start"
 { printf 'local all all peer\n' >"$STACK_PG_DATA/pg_hba.conf" &&
 	stack_as_pg "$(stack_pg_bindir)/pg_ctl" -D "$STACK_PG_DATA" reload >/dev/null; } ||
@@ -295,11 +298,9 @@ printf '%s\n' 'correct horse battery' |
 # as OS user mdauth, so peer authentication lets them in as role mdauth.
 # lighttpd runs as www-data: the socket is in a directory that only mdauth
 # and the group www-data may enter (as /run/mdauth is with the packaged
-# units), and open to whoever enters it.
+# units), and open to whoever enters it: stack_mdauthd_start makes
+# DIR/run so (STACK_RUN_USER, set above).
 
-STACK_MDAUTHD_SOCKET=$STACK_DIR/run/mdauthd.sock
-install -d -o mdauth -g www-data -m 0750 "$STACK_DIR/run" ||
-	bail "cannot make $STACK_DIR/run"
 cat >>"$CONF" <<EOF
 
 # Set by tests/package/deb.sh.
