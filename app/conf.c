@@ -46,6 +46,7 @@ enum conf_type {
 	CONF_MODE,
 	CONF_POLICY,
 	CONF_LOG_LEVEL,
+	CONF_NET_ALLOW,
 	CONF_TYPE__MAX
 };
 
@@ -57,12 +58,17 @@ struct conf_key {
 	long long	 max;
 };
 
+/* A TCP listener serves loopback peers only unless told otherwise. */
+#define CONF_LISTEN_ALLOW_DEFAULT	"127.0.0.0/8, ::1"
+
 #define KEY(name, type, min, max) \
 	{ #name, type, offsetof(struct conf, name), min, max }
 
 static const struct conf_key conf_keys[] = {
 	KEY(listen,			CONF_LISTEN,	0, 0),
 	KEY(listen_mode,		CONF_MODE,	0, 0777),
+	KEY(listen_allow,		CONF_NET_ALLOW,	0, 0),
+	KEY(request_timeout,		CONF_INT,	1, 3600),
 	KEY(workers,			CONF_INT,	1, 256),
 	KEY(max_requests,		CONF_LONG,	0, LONG_MAX),
 	KEY(shutdown_timeout,		CONF_INT,	0, 3600),
@@ -123,6 +129,11 @@ conf_defaults(struct conf *conf)
 	conf->require_tls = true;
 	conf->max_body = 16384;
 	conf->log_level = LOG_LEVEL_INFO;
+	conf->request_timeout = 10;
+	conf->listen_allow = strdup(CONF_LISTEN_ALLOW_DEFAULT);
+	if (!net_allow_parse(&conf->listen_allow_net, CONF_LISTEN_ALLOW_DEFAULT,
+	    NULL, 0))
+		abort();	/* the constant is wrong */
 }
 
 static void conf_error(char *, size_t, const char *, unsigned, const char *,
@@ -307,6 +318,25 @@ conf_set(struct conf *conf, const struct conf_key *key, const char *v,
 		snprintf(why, whylen, "%s: expected debug, info, warning "
 		    "or error", key->name);
 		return 0;
+	case CONF_NET_ALLOW: {
+		char **sp = (char **)(void *)field;
+		char *copy;
+
+		char what[200];
+
+		if (!net_allow_parse(&conf->listen_allow_net, v, what,
+		    sizeof(what))) {
+			snprintf(why, whylen, "%s: %s", key->name, what);
+			return 0;
+		}
+		if ((copy = strdup(v)) == NULL) {
+			snprintf(why, whylen, "out of memory");
+			return 0;
+		}
+		free(*sp);
+		*sp = copy;
+		return 1;
+	}
 	case CONF_TYPE__MAX:
 		break;
 	}
@@ -405,6 +435,28 @@ conf_parse(struct conf *conf, const char *text, size_t len, const char *name,
 	return 1;
 }
 
+/*
+ * libfcgi's FCGI_WEB_SERVER_ADDRS, checked only by libfcgi's own accept,
+ * which mdauthd does not use: honoured here instead, as a second list a
+ * TCP peer must be in as well as listen_allow.
+ */
+static int
+conf_environment(struct conf *conf, char *err, size_t errlen)
+{
+	const char *v = getenv("FCGI_WEB_SERVER_ADDRS");
+	char why[200];
+
+	conf->web_server_addrs.n = 0;
+	if (v == NULL || *v == '\0')
+		return 1;
+	if (!net_allow_parse(&conf->web_server_addrs, v, why, sizeof(why))) {
+		snprintf(err, errlen, "FCGI_WEB_SERVER_ADDRS (environment): %s",
+		    why);
+		return 0;
+	}
+	return 1;
+}
+
 int
 conf_load(struct conf *conf, const char *path, char *err, size_t errlen)
 {
@@ -443,6 +495,8 @@ conf_load(struct conf *conf, const char *path, char *err, size_t errlen)
 		len += (size_t)got;
 	}
 	rc = conf_parse(conf, text, len, path, err, errlen);
+	if (rc)
+		rc = conf_environment(conf, err, errlen);
 out:
 	if (text != NULL) {
 		explicit_bzero(text, len);	/* database may hold a password */
@@ -471,6 +525,7 @@ conf_free(struct conf *conf)
 		explicit_bzero(conf->database, strlen(conf->database));
 	free(conf->database);
 	free(conf->realm);
+	free(conf->listen_allow);
 	memset(conf, 0, sizeof(*conf));
 }
 
@@ -496,7 +551,8 @@ conf_key_value(const struct conf *conf, size_t i, char *buf, size_t len)
 	switch (key->type) {
 	case CONF_STRING:
 	case CONF_LISTEN:
-	case CONF_REALM: {
+	case CONF_REALM:
+	case CONF_NET_ALLOW: {
 		const char *v = *(char *const *)(const void *)field;
 
 		if (v == NULL)

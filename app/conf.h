@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "netaddr.h"
 
 #define CONF_DEFAULT_PATH	SYSCONFDIR "/mdauth/mdauth.conf"
 
@@ -53,6 +54,10 @@ struct conf {
 	bool		 require_tls;
 	size_t		 max_body;		/* bytes */
 	enum log_level	 log_level;
+	int		 request_timeout;	/* seconds, every read */
+	char		*listen_allow;		/* as written */
+	struct net_allow listen_allow_net;	/* ... parsed */
+	struct net_allow web_server_addrs;	/* FCGI_WEB_SERVER_ADDRS; n 0: unset */
 };
 
 /* Fill in the defaults of every key.  Call before conf_parse/conf_load. */

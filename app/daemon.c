@@ -126,9 +126,10 @@ daemon_listen_tcp(const struct conf *conf)
 		log_error("listen: %s: %m", conf->listen);
 	else if (!daemon_loopback(ai->ai_addr))
 		/* FastCGI has no authentication: a peer can claim HTTPS=on. */
-		log_warn("listen: %s is not a loopback address: whoever can "
-		    "connect can forge HTTPS and REMOTE_ADDR; restrict it with "
-		    "a firewall or FCGI_WEB_SERVER_ADDRS", conf->listen);
+		log_warn("listen: %s is not a loopback address: a peer that "
+		    "can connect can forge HTTPS and REMOTE_ADDR; only those "
+		    "in listen_allow (%s) are served", conf->listen,
+		    conf->listen_allow);
 	freeaddrinfo(res);
 	return fd;
 }

@@ -54,6 +54,7 @@ struct response {
 	int		 retry_after;	/* seconds; 0: no Retry-After */
 	bool		 secret;	/* carries a token: Pragma no-cache, wiped */
 	bool		 head;		/* HEAD request: headers only */
+	bool		 drop;		/* send nothing, close the connection */
 	size_t		 nheaders;
 	struct response_header headers[RESPONSE_HEADERS_MAX];
 	const char	*log_user;	/* user id for the request log, or NULL */

@@ -26,6 +26,25 @@
  * for the last connection does not wait in accept(2).  Nothing here
  * changes the socket itself, which the next generation of workers
  * (SIGHUP) shares.
+ *
+ * Every read from a connection has a deadline, request_timeout: the
+ * begin record and parameters, the body, and the wait for the next
+ * request on a kept connection.  libfcgi reads with plain blocking
+ * read(2)s, so the deadline is a timer whose signal, without SA_RESTART,
+ * makes the read in progress fail with EINTR; libfcgi then gives up the
+ * connection.  Once due, the timer fires every 100 ms until it is
+ * cleared, so that a read that starts just after a signal is cut short by
+ * the next one.  It runs only while libfcgi reads: it is cleared before a
+ * handler runs and before the response is written.  The wait between two
+ * requests of a kept connection is a ppoll(2) with a timeout instead.  A
+ * connection past its deadline is closed with one log line naming the
+ * peer, and the worker takes the next one: an idle or slow peer holds a
+ * worker for request_timeout at most.
+ *
+ * libfcgi is given /dev/null as its listening socket: when a connection
+ * breaks before its parameters are read, it closes it and would accept
+ * the next one itself, past the listen_allow check and the stop logic
+ * here; on /dev/null its accept fails at once, and the loop goes on.
  */
 #include "config.h"
 
@@ -44,6 +63,7 @@
 #include <fastcgi.h>
 
 #include "log.h"
+#include "netaddr.h"
 #include "router.h"
 #include "text.h"
 #include "worker.h"
@@ -54,8 +74,96 @@
 static volatile sig_atomic_t worker_stop;
 static volatile sig_atomic_t worker_idle;	/* in accept, or about to be */
 static volatile sig_atomic_t worker_draining;	/* the alarm is set */
+static volatile sig_atomic_t worker_late;	/* the read deadline passed */
 static int worker_listen_fd = -1;
 static int worker_devnull = -1;
+static const struct conf *worker_conf;
+static timer_t worker_timer;
+static bool worker_timer_made;
+static char worker_peer[80];		/* the connection in hand, for the log */
+static double worker_deadline;		/* of its reads (worker_clock) */
+
+/* The signal of the read deadline's timer. */
+#define WORKER_DEADLINE_SIGNAL	(SIGRTMIN + 1)
+/* Once due, the timer fires again this often until cleared. */
+#define WORKER_DEADLINE_REPEAT_NS	(100 * 1000 * 1000)
+
+static double
+worker_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+worker_on_deadline(int sig)
+{
+	(void)sig;
+	worker_late = 1;
+}
+
+/*
+ * Let libfcgi's reads run until the deadline: arm the timer for what is
+ * left of it (a deadline already past fires at once).
+ */
+static void
+worker_reads_begin(void)
+{
+	struct itimerspec its;
+	double left = worker_deadline - worker_clock();
+
+	worker_late = 0;
+	if (!worker_timer_made)
+		return;
+	if (left < 0)
+		left = 0;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t)left;
+	its.it_value.tv_nsec = (long)((left - (double)its.it_value.tv_sec) * 1e9);
+	if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+		its.it_value.tv_nsec = 1;	/* zero would disarm it */
+	its.it_interval.tv_nsec = WORKER_DEADLINE_REPEAT_NS;
+	if (timer_settime(worker_timer, 0, &its, NULL) == -1)
+		log_error("worker: timer_settime: %m");
+}
+
+/*
+ * The reads are over: no more signals.  A signal due before this returns
+ * is delivered as it returns, so none interrupts what follows.
+ */
+static void
+worker_reads_end(void)
+{
+	struct itimerspec off;
+
+	if (!worker_timer_made)
+		return;
+	memset(&off, 0, sizeof(off));
+	timer_settime(worker_timer, 0, &off, NULL);
+}
+
+/* The deadline's timer: without SA_RESTART, so that it cuts a read short. */
+static void
+worker_deadline_init(void)
+{
+	struct sigevent sev;
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_deadline;
+	sigemptyset(&sa.sa_mask);
+	sigaction(WORKER_DEADLINE_SIGNAL, &sa, NULL);
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = WORKER_DEADLINE_SIGNAL;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &worker_timer) == -1) {
+		log_error("worker: timer_create: %m");
+		_exit(1);
+	}
+	worker_timer_made = true;
+}
 
 /* Is a connection waiting in the listen queue?  (poll(2) is async-signal-safe.) */
 static int
@@ -67,35 +175,112 @@ worker_queue_waiting(void)
 }
 
 /*
- * Take the next connection.  Done here rather than by libfcgi, whose
- * accept waits up to 2 s on a new Unix-socket connection with select(2),
- * which a signal interrupts (SA_RESTART does not apply to it): libfcgi
- * then drops the connection.  accept4(2) is restarted, and fails once the
- * listener has become /dev/null.
+ * Say that a peer was refused, at most once a second per worker: a peer
+ * that keeps connecting must not flood the log.
+ */
+static void
+worker_refused(const char *peer, const char *list)
+{
+	static time_t last;
+	static unsigned long more;
+	time_t now = time(NULL);
+
+	if (now == last) {
+		more++;
+		return;
+	}
+	if (more > 0)
+		log_warn("worker: refused %s (not in %s), and %lu more "
+		    "connections since the last such line", peer, list, more);
+	else
+		log_warn("worker: refused %s (not in %s)", peer, list);
+	last = now;
+	more = 0;
+}
+
+/*
+ * Is this peer one we serve?  A Unix-socket peer always is (the socket's
+ * mode and owner decide who connects); a TCP peer must be in listen_allow,
+ * and in FCGI_WEB_SERVER_ADDRS when that is set.  FastCGI has no
+ * authentication: whoever connects can claim HTTPS=on and any
+ * REMOTE_ADDR.  Names the peer in worker_peer for the log.
+ */
+static bool
+worker_peer_allowed(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	if (len == 0 || sa->sa_family == AF_UNIX) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0)
+			snprintf(worker_peer, sizeof(worker_peer),
+			    "unix peer pid %ld uid %ld", (long)cred.pid,
+			    (long)cred.uid);
+		else
+			snprintf(worker_peer, sizeof(worker_peer), "unix peer");
+		return true;
+	}
+	net_peer_text(sa, worker_peer, sizeof(worker_peer));
+	if (!net_allow_match(&worker_conf->listen_allow_net, sa)) {
+		worker_refused(worker_peer, "listen_allow");
+		return false;
+	}
+	if (worker_conf->web_server_addrs.n > 0 &&
+	    !net_allow_match(&worker_conf->web_server_addrs, sa)) {
+		worker_refused(worker_peer, "FCGI_WEB_SERVER_ADDRS");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Take the next connection from a peer we serve; the deadline of its
+ * reads starts now.  Done here rather than by libfcgi, whose accept waits
+ * up to 2 s on a new Unix-socket connection with select(2), which a
+ * signal interrupts (SA_RESTART does not apply to it): libfcgi then drops
+ * the connection.  accept4(2) is restarted, and fails once the listener
+ * has become /dev/null.
  */
 static int
 worker_accept(void)
 {
+	struct sockaddr_storage ss;
+	socklen_t len;
 	int fd;
 
-	do
-		fd = accept4(worker_listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	while (fd == -1 && (errno == EINTR || errno == ECONNABORTED) &&
-	    !worker_stop);
+	for (;;) {
+		len = sizeof(ss);
+		fd = accept4(worker_listen_fd, (struct sockaddr *)&ss, &len,
+		    SOCK_CLOEXEC);
+		if (fd == -1) {
+			if ((errno == EINTR || errno == ECONNABORTED) &&
+			    !worker_stop)
+				continue;
+			return -1;
+		}
+		if (worker_peer_allowed(fd, (struct sockaddr *)&ss, len))
+			break;
+		close(fd);
+	}
+	worker_deadline = worker_clock() + worker_conf->request_timeout;
 	return fd;
 }
 
 /*
  * Wait for the next request on a connection the web server keeps open
- * (FCGI_KEEP_CONN).  A stop that comes while nothing is waiting on it
- * closes it, between two requests, which the protocol allows; returns 0
- * then.  The stop is checked with the signals blocked and waited for with
- * them open (ppoll(2)), so none is missed.
+ * (FCGI_KEEP_CONN), request_timeout at most.  A stop that comes while
+ * nothing is waiting on it closes it, between two requests, which the
+ * protocol allows, and so does the timeout; returns 0 then.  The stop is
+ * checked with the signals blocked and waited for with them open
+ * (ppoll(2)), so none is missed.  The deadline of the next request's reads
+ * starts when it begins to arrive.
  */
 static int
 worker_wait_kept(FCGX_Request *fr)
 {
 	struct pollfd pfd = { .fd = fr->ipcFd, .events = POLLIN };
+	double until = worker_clock() + worker_conf->request_timeout, left;
+	struct timespec ts;
 	sigset_t block, old;
 	int n;
 
@@ -108,14 +293,23 @@ worker_wait_kept(FCGX_Request *fr)
 			n = poll(&pfd, 1, 0);
 			break;
 		}
-		if ((n = ppoll(&pfd, 1, NULL, &old)) != -1 || errno != EINTR)
+		if ((left = until - worker_clock()) < 0)
+			left = 0;
+		ts.tv_sec = (time_t)left;
+		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+		if ((n = ppoll(&pfd, 1, &ts, &old)) != -1 || errno != EINTR)
 			break;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (worker_stop && n != 1) {
+	if (n == 0 && !worker_stop)
+		log_info("worker: closing the kept connection of %s: idle "
+		    "for request_timeout (%d s)", worker_peer,
+		    worker_conf->request_timeout);
+	if (n != 1) {
 		FCGX_Free(fr, 1);
 		return 0;
 	}
+	worker_deadline = worker_clock() + worker_conf->request_timeout;
 	return 1;
 }
 
@@ -142,6 +336,8 @@ worker_drain_stdin(FCGX_Request *fr)
 			fr->keepConnection = 0;
 			break;
 		}
+	if (FCGX_GetError(fr->in) != 0)
+		fr->keepConnection = 0;
 	/* An unread body may be a login's. */
 	explicit_bzero(buf, sizeof(buf));
 }
@@ -212,6 +408,7 @@ worker_dispatch(struct ctx *ctx, struct request *req, FCGX_Stream *in,
 
 	/* The Authorizer role answers for the credentials, whatever the path. */
 	if (req->role == ROLE_AUTHORIZER) {
+		worker_reads_end();
 		if (ctx->conf->require_tls && !req->https)
 			resp_error(resp, ERR_TLS_REQUIRED, "use HTTPS");
 		else
@@ -260,21 +457,23 @@ worker_dispatch(struct ctx *ctx, struct request *req, FCGX_Stream *in,
 		}
 		if (req->content_length > 0 && (in == NULL ||
 		    !request_read_body(req, in))) {
+			if (worker_late) {
+				/* Too slow: nobody is waiting for an answer. */
+				worker_reads_end();
+				resp->drop = true;
+				log_info("worker: closing the connection of %s: "
+				    "its body did not come within "
+				    "request_timeout (%d s)", worker_peer,
+				    ctx->conf->request_timeout);
+				return;
+			}
 			resp_error(resp, ERR_INVALID_REQUEST,
 			    "request body is shorter than its Content-Length");
 			return;
 		}
 	}
+	worker_reads_end();
 	route->handler(ctx, req, resp);
-}
-
-static double
-worker_clock(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -295,8 +494,11 @@ worker_log_path(const struct request *req, char *buf, size_t size)
 	return text_sanitize(buf, buf, n);
 }
 
-/* One request: parameters in, response out, one log line. */
-static void
+/*
+ * One request: parameters in, response out, one log line.  Returns 0 when
+ * the request was dropped (its body came too late): no answer was written.
+ */
+static int
 worker_serve(struct ctx *ctx, FCGX_Request *fr)
 {
 	struct request req;
@@ -308,6 +510,12 @@ worker_serve(struct ctx *ctx, FCGX_Request *fr)
 	resp_init(&resp);
 	resp.head = req.method == METHOD_HEAD;
 	worker_dispatch(ctx, &req, fr->in, &resp);
+	worker_reads_end();
+	if (resp.drop) {
+		resp_free(&resp);
+		request_free(&req);
+		return 0;
+	}
 	resp_send(&resp, ctx->conf->realm, fr->out);
 	/* Never the token or body: method, path, status, time, user id. */
 	log_info("%s%s %s %d %.1fms user=%s",
@@ -318,6 +526,7 @@ worker_serve(struct ctx *ctx, FCGX_Request *fr)
 	    resp.log_user != NULL ? resp.log_user : "-");
 	resp_free(&resp);
 	request_free(&req);
+	return 1;
 }
 
 /*
@@ -355,6 +564,7 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 	pid_t master = getppid();
 
 	worker_listen_fd = listen_fd;
+	worker_conf = conf;
 	if ((worker_devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1) {
 		log_error("worker: /dev/null: %m");
 		_exit(1);
@@ -406,7 +616,9 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 		close(report_fd);
 	}
 
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, listen_fd, 0) != 0) {
+	worker_deadline_init();
+	/* libfcgi's own accept must fail at once (see the top). */
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, worker_devnull, 0) != 0) {
 		log_error("worker: FCGX_Init failed");
 		_exit(1);
 	}
@@ -422,8 +634,7 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 	for (;;) {
 		/*
 		 * Idle for the signal handler until a request is in hand,
-		 * FCGX_Accept_r included: should the connection turn out
-		 * broken, libfcgi goes back to accept(2) itself.
+		 * FCGX_Accept_r included.
 		 */
 		worker_idle = 1;
 		if (fr.ipcFd < 0) {
@@ -452,21 +663,54 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 		} else if (!worker_wait_kept(&fr)) {
 			continue;	/* stopping: the kept connection is closed */
 		}
-		if (FCGX_Accept_r(&fr) < 0) {
+		/*
+		 * The begin record and the parameters, within the deadline.
+		 * On failure libfcgi has closed the connection, and its own
+		 * accept on /dev/null has failed: take the next one.
+		 */
+		worker_reads_begin();
+		/*
+		 * libfcgi takes a read error between two parameters for their
+		 * end: a request cut short there has an error on its stdin.
+		 */
+		if (FCGX_Accept_r(&fr) < 0 || FCGX_GetError(fr.in) != 0) {
+			if (fr.ipcFd >= 0)
+				FCGX_Free(&fr, 1);	/* within the deadline */
+			worker_reads_end();
+			if (worker_late)
+				log_info("worker: closing the connection of %s: "
+				    "no complete request within request_timeout "
+				    "(%d s)", worker_peer, conf->request_timeout);
+			else
+				log_info("worker: %s closed the connection or "
+				    "broke the FastCGI protocol before a whole "
+				    "request", worker_peer);
+			fr.ipcFd = -1;
 			if (worker_stop)
 				break;
-			log_error("worker: accept: %m");
-			status = 1;
-			break;
+			continue;
 		}
 		worker_idle = 0;
-		worker_serve(&ctx, &fr);
+		/*
+		 * Then the reads after the answer: the rest of stdin on a
+		 * kept connection, and libfcgi's graceful close, which reads
+		 * until the peer closes, up to 2 s between two reads (without
+		 * a deadline, a peer sending a byte a second would hold it
+		 * for ever).  A request_timeout again, and none left for a
+		 * request dropped for being late.
+		 */
+		if (worker_serve(&ctx, &fr))
+			worker_deadline = worker_clock() + conf->request_timeout;
+		else
+			fr.keepConnection = 0;
+		worker_reads_begin();
 		worker_drain_stdin(&fr);
 		/* A stopping worker does not keep the web server's connection. */
 		if (worker_stop)
 			fr.keepConnection = 0;
 		worker_wipe_params(&fr);
 		FCGX_Finish_r(&fr);
+		worker_reads_end();
 		if (conf->max_requests > 0 && ++served >= conf->max_requests) {
 			log_info("worker: retiring after %ld requests", served);
 			break;

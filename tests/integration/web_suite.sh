@@ -182,6 +182,37 @@ h_wait_for 10 h_app_ok "$tablet"
 app /whoami.cgi -H "Authorization: Bearer $tablet"
 is "$STATUS" 200 "$web: protected: served again once the database is back"
 
+# A client that never finishes its headers (Apache: mod_reqtimeout with
+# the shipped header=10-20; its default would wait 20 s and more).
+if [ "$web" = apache ]; then
+	start=$(h_now)
+	got=$(python3 - "$STACK_HTTPS_PORT" <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))),
+                    server_hostname="localhost")
+s.settimeout(60)
+s.sendall(b"POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\n")
+data = b""
+try:
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+except OSError:
+    pass
+print(data.split(b"\r\n", 1)[0].decode(errors="replace") or "closed")
+PY
+)
+	took=$(h_elapsed "$start")
+	like "$got" '408|closed' "$web: a client whose headers never end is dropped ($got)"
+	ok "$web: ... after the 10 s of RequestReadTimeout header=10-20, not the default 20-40 ($took s)" \
+		bash -c 'h() { awk -v t="$1" "BEGIN { exit !(t >= 9 && t < 19) }"; }; h "$1"' _ "$took"
+fi
+
 # Neither token reached a log.
 ok "$web: no token in any log of $web or mdauthd" \
 	bash -c '! grep -rlF -e "$1" -e "$2" "$3"/*.log' _ "$phone" "$tablet" "$H_DIR"
