@@ -681,8 +681,8 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 				log_info("worker: closing the connection of %s: "
 				    "no complete request within request_timeout "
 				    "(%d s)", worker_peer, conf->request_timeout);
-			else
-				log_info("worker: %s closed the connection or "
+			else	/* a web server closing a kept connection */
+				log_debug("worker: %s closed the connection or "
 				    "broke the FastCGI protocol before a whole "
 				    "request", worker_peer);
 			fr.ipcFd = -1;
