@@ -69,6 +69,29 @@ is "$STATUS" 200 "a 1024-byte password logs in"
 login carol "${pw_1024:0:1023}"
 expect_error 401 invalid_credentials "the password is never truncated: its first 1023 bytes fail"
 
+# Usernames with a control character: refused by mdauthctl before it asks
+# for a password, and by the database for a raw INSERT.
+for bad in $'tab\tname' $'new\nline' $'esc\e[31m' $'del\x7f' $'nel\u0085' $'csi\u009b'; do
+	shown=$(printf '%q' "$bad")
+	h_ctl_pw 'correct horse battery staple' user add "$bad"
+	is "$RC" 1 "user add refuses the username $shown (exit 1)"
+	like "$ERR" 'invalid username: .*no control characters' \
+		"user add says why it refuses $shown"
+	is "$(sql "SELECT count(*) FROM mdauth.users WHERE username = :'u'" u="$bad")" 0 \
+		"user add $shown wrote nothing"
+	is "$(sql "INSERT INTO mdauth.users (username, password_hash) VALUES (:'u', 'x')" \
+		u="$bad" 2>&1 | grep -c 'violates check constraint')" 1 \
+		"a raw SQL INSERT of the username $shown violates a check constraint"
+done
+is "$(sql "SELECT count(*) FROM mdauth.users WHERE username ~ '[[:cntrl:]\u0080-\u009f]'")" 0 \
+	"no username with a control character was written"
+sql "INSERT INTO mdauth.users (username, password_hash) VALUES (:'u', 'x')" u=$'nbsp\u00a0name' ||
+	fail "a raw SQL INSERT of a name with U+00A0 (no control) is accepted"
+is "$(sql "SELECT conname FROM pg_catalog.pg_constraint
+	WHERE conrelid = 'mdauth.users'::regclass AND conname = 'users_username_no_control' AND convalidated")" \
+	users_username_no_control "the control-character constraint is validated"
+sql "DELETE FROM mdauth.users WHERE username = :'u'" u=$'nbsp\u00a0name'
+
 h_run h_ctl user add
 is "$RC" 2 "user add without a name is a usage error (exit 2)"
 h_run h_ctl no-such-command
