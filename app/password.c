@@ -5,6 +5,7 @@
  *	password_verify		check a password against a PHC string
  *	password_dummy_init	the hash unknown users are checked against
  *	password_dummy		that hash
+ *	password_length		characters, for min_password_length
  *	password_needs_rehash	are the stored parameters the current ones?
  *	password_work_count	argon2id computations run so far
  *	password_fill_freed	fill freed memory, except argon2id's own
@@ -155,6 +156,16 @@ const char *
 password_dummy(void)
 {
 	return password_dummy_hash;
+}
+
+size_t
+password_length(const char *password, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += ((unsigned char)password[i] & 0xc0) != 0x80;
+	return n;
 }
 
 bool

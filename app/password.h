@@ -8,7 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PASSWORD_MIN		8	/* bytes, when a password is set */
+/*
+ * min_password_length (characters) may be set from PASSWORD_MIN to
+ * PASSWORD_MAX: never below NIST SP 800-63B's floor of 8, whatever the
+ * configuration says.
+ */
+#define PASSWORD_MIN		8
 #define PASSWORD_MAX		1024	/* bytes; never truncated */
 #define PASSWORD_HASH_MAX	192	/* room for any PHC string we produce */
 
@@ -61,6 +66,14 @@ unsigned long password_work_count(void);
 /* Have the allocator fill freed memory with byte (0: not), except while
  * argon2id computes. */
 void	password_fill_freed(int byte);
+
+/*
+ * How many characters a new password has: Unicode code points (NIST SP
+ * 800-63B 5.1.1.2, ASVS 4.0.3 V2.1.1 count characters), that is every
+ * byte but UTF-8 continuation bytes, so that bytes that are not UTF-8
+ * never count for more than they would as characters.
+ */
+size_t	password_length(const char *password, size_t len);
 
 /* Was encoded made with other parameters than params (or is it not argon2id)? */
 bool	password_needs_rehash(const char *encoded,

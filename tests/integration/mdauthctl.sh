@@ -52,15 +52,51 @@ is "$(sql "SELECT count(*) FROM mdauth.users WHERE lower(username) = 'alice'")" 
 
 h_ctl_pw 'short12' user add bob
 isnt "$RC" 0 "user add refuses a 7-byte password"
-like "${ERR,,}" '(8|short)' "the refusal names the minimum length"
+# min_password_length: 12 characters by default (ASVS 4.0.3 V2.1.1).
+h_ctl_pw 'elevenchars' user add bob
+is "$RC" 1 "user add refuses an 11-character password by default (exit 1)"
+like "$ERR" 'too short: at least 12 characters' "the refusal names the minimum length"
+# Characters, not bytes: 11 two-byte characters (22 bytes) are still 11.
+h_ctl_pw 'ééééééééééé' user add bob
+is "$RC" 1 "user add refuses 11 two-byte characters (22 bytes)"
 h_ctl_pw '' user add bob
 isnt "$RC" 0 "user add refuses an empty password"
 h_ctl_pw "$(head -c 1025 /dev/zero | tr '\0' x)" user add bob
 isnt "$RC" 0 "user add refuses a 1025-byte password"
 is "$(sql "SELECT count(*) FROM mdauth.users WHERE username = 'bob'")" 0 \
 	"refused passwords create no user"
-h_ctl_pw 'eight888' user add bob
-is "$RC" 0 "user add accepts an 8-byte password"
+h_ctl_pw 'twelve chars' user add bob
+is "$RC" 0 "user add accepts a 12-character password"
+login bob 'twelve chars'
+is "$STATUS" 200 "the 12-character password logs in"
+h_ctl_pw 'éééééééééééé' user add dora
+is "$RC" 0 "user add accepts 12 two-byte characters"
+
+# min_password_length = 16 in the configuration.
+h_conf min16 'min_password_length = 16'
+h_ctl16() {
+	h_run "$MDAUTHCTL" -c "$H_DIR/min16.conf" -D "$(stack_admin_conninfo)" "$@" \
+		--password-stdin <<<"$PW16"
+}
+PW16='fifteen chars 1' h_ctl16 user add frank
+is "$RC" 1 "with min_password_length = 16, user add refuses 15 characters"
+like "$ERR" 'at least 16 characters' "... and names the configured minimum"
+is "$(sql "SELECT count(*) FROM mdauth.users WHERE username = 'frank'")" 0 \
+	"... and creates nobody"
+PW16='fifteen chars 1' h_ctl16 user passwd bob
+is "$RC" 1 "with min_password_length = 16, user passwd refuses 15 characters"
+login bob 'twelve chars'
+is "$STATUS" 200 "... and leaves the password as it was"
+PW16='fifteen chars 1' h_ctl16 hash-password
+is "$RC:$OUT" 1: "with min_password_length = 16, hash-password refuses 15 characters and prints nothing"
+PW16='sixteen chars 16' h_ctl16 user add frank
+is "$RC" 0 "with min_password_length = 16, user add accepts 16 characters"
+for bad in 7 1025; do
+	h_conf "min$bad" "min_password_length = $bad"
+	h_run "$MDAUTHCTL" -c "$H_DIR/min$bad.conf" hash-password --password-stdin <<<'a long enough password'
+	is "$RC:$OUT" 1: "min_password_length = $bad is out of range (8 to 1024): refused"
+	like "$ERR" 'min_password_length' "... naming the key"
+done
 pw_1024=$(head -c 1024 /dev/zero | tr '\0' y)
 h_ctl_pw "$pw_1024" user add carol
 is "$RC" 0 "user add accepts a 1024-byte password"
@@ -108,6 +144,8 @@ h_ctl_pw 'a brand new password' user passwd nosuchuser
 isnt "$RC" 0 "user passwd for an unknown user fails"
 h_ctl_pw 'short' user passwd alice
 isnt "$RC" 0 "user passwd refuses a short password"
+h_ctl_pw 'elevenchars' user passwd alice
+is "$RC" 1 "user passwd refuses an 11-character password"
 login alice 'a brand new password'
 is "$STATUS" 200 "a refused user passwd leaves the password as it was"
 
@@ -148,6 +186,16 @@ isnt "$OUT" "$hash1" "hashing the same password twice uses a new salt"
 sql "INSERT INTO mdauth.users (username, password_hash) VALUES ('erin', :'h')" h="$hash1"
 login erin 'hashed password 1'
 is "$STATUS" 200 "a user inserted by SQL with hash-password's output can log in"
+h_run "$MDAUTHCTL" -c "$STACK_MDAUTHD_CONF" hash-password --password-stdin <<<'elevenchars'
+is "$RC:$OUT" 1: "hash-password refuses an 11-character password and prints nothing"
+# The minimum holds for new passwords only: one set before (here with a
+# configuration that allowed 8) still logs in.
+h_conf min8 'min_password_length = 8'
+h_run "$MDAUTHCTL" -c "$H_DIR/min8.conf" hash-password --password-stdin <<<'eight888'
+is "$RC" 0 "with min_password_length = 8, hash-password accepts 8 characters"
+sql "UPDATE mdauth.users SET password_hash = :'h' WHERE username = 'erin'" h="$OUT"
+login erin 'eight888'
+is "$STATUS" 200 "a password shorter than min_password_length, set before, still logs in"
 
 # --- -D without -c: the configuration file is not read ----------------------
 # The shipped prune job runs `mdauthctl -D "dbname=mdauth" prune` as postgres,

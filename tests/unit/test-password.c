@@ -143,6 +143,15 @@ test_lengths(void)
 	    "the bytes after a NUL are part of the password");
 	ok(password_verify(h, "ab\0cd\0eX", 8) == PASSWORD_MISMATCH,
 	    "a difference after a NUL byte is a MISMATCH");
+
+	ok(password_length(S("twelve chars")) == 12,
+	    "an ASCII password's length is its bytes");
+	ok(password_length(S("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80")) == 3,
+	    "a 2-, a 3- and a 4-byte character are 3 characters");
+	ok(password_length(S("\xff\xfe" "ab")) == 4,
+	    "bytes that are not UTF-8 count one each");
+	ok(password_length(S("\x80\x80\x80")) == 0,
+	    "stray continuation bytes count for nothing");
 }
 
 static void
