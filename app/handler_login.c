@@ -67,6 +67,7 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	const char *why, *hash, *reason = NULL;
 	char rehash[PASSWORD_HASH_MAX];
 	unsigned long work = password_work_count();
+	unsigned long long blocks = password_work_blocks();
 	long wait;
 
 	memset(&user, 0, sizeof(user));
@@ -171,9 +172,9 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	handler_log_user(resp, user.id);
 out:
 	/* For the tests: every outcome that reached the hash costs the same. */
-	log_debug("login: status %d after %lu argon2id computations (%s)",
-	    resp->status, password_work_count() - work,
-	    reason != NULL ? reason : "-");
+	log_debug("login: status %d after %lu argon2id computations over "
+	    "%llu KiB (%s)", resp->status, password_work_count() - work,
+	    password_work_blocks() - blocks, reason != NULL ? reason : "-");
 	token_wipe(&tok);
 	db_user_free(&user);
 	request_login_free(&in);

@@ -8,6 +8,7 @@
  *	password_length		characters, for min_password_length
  *	password_needs_rehash	are the stored parameters the current ones?
  *	password_work_count	argon2id computations run so far
+ *	password_work_blocks	and the KiB blocks they went through
  *	password_fill_freed	fill freed memory, except argon2id's own
  */
 #include "config.h"
@@ -26,6 +27,7 @@
 
 static char password_dummy_hash[PASSWORD_HASH_MAX];
 static unsigned long password_work;
+static unsigned long long password_blocks_done;
 
 /*
  * The allocator's fill byte for freed memory (M_PERTURB; worker.c says
@@ -66,6 +68,42 @@ password_work_count(void)
 	return password_work;
 }
 
+unsigned long long
+password_work_blocks(void)
+{
+	return password_blocks_done;
+}
+
+/*
+ * The 1 KiB blocks argon2id goes through for these parameters: its memory
+ * rounded as libargon2 does (at least 8 blocks a lane, a whole number of
+ * 4 blocks a lane), times the passes.
+ */
+static unsigned long long
+password_blocks(uint32_t m, uint32_t t, uint32_t p)
+{
+	unsigned long long blocks = m;
+
+	if (p == 0)
+		return 0;
+	if (blocks < 8ULL * p)
+		blocks = 8ULL * p;
+	return blocks / (4ULL * p) * (4ULL * p) * t;
+}
+
+/* The same for the parameters of a PHC string (0 when it has none). */
+static unsigned long long
+password_encoded_blocks(const char *encoded)
+{
+	unsigned version, m, t, p;
+
+	if (sscanf(encoded, "$argon2id$v=%u$m=%u,t=%u,p=%u$", &version, &m,
+	    &t, &p) == 4 ||
+	    sscanf(encoded, "$argon2id$m=%u,t=%u,p=%u$", &m, &t, &p) == 3)
+		return password_blocks(m, t, p);
+	return 0;
+}
+
 static enum password_result
 password_from_argon2(int rc)
 {
@@ -96,6 +134,9 @@ password_hash(const struct password_params *params, const char *password,
 	    PASSWORD_TAG_LEN, out, outlen);
 	password_fill_pause(false);
 	password_work += rc == ARGON2_OK;
+	if (rc == ARGON2_OK)
+		password_blocks_done += password_blocks(params->memory_kib,
+		    params->iterations, params->parallelism);
 	if (rc != ARGON2_OK)
 		log_error("argon2id_hash_encoded: %s", argon2_error_message(rc));
 	return password_from_argon2(rc);
@@ -111,6 +152,8 @@ password_verify(const char *encoded, const char *password, size_t len)
 	rc = argon2id_verify(encoded, password, len);
 	password_fill_pause(false);
 	password_work += password_worked(rc);
+	if (password_worked(rc))
+		password_blocks_done += password_encoded_blocks(encoded);
 	r = password_from_argon2(rc);
 	if (r != PASSWORD_FAILED)
 		return r;
@@ -125,6 +168,9 @@ password_verify(const char *encoded, const char *password, size_t len)
 		rc = argon2id_verify(password_dummy_hash, password, len);
 		password_fill_pause(false);
 		password_work += password_worked(rc);
+		if (password_worked(rc))
+			password_blocks_done +=
+			    password_encoded_blocks(password_dummy_hash);
 		if (rc == ARGON2_MEMORY_ALLOCATION_ERROR)
 			return PASSWORD_NOMEM;
 	}

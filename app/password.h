@@ -63,6 +63,13 @@ const char *password_dummy(void);
  */
 unsigned long password_work_count(void);
 
+/*
+ * And how much work they were: the memory blocks (KiB) each one filled
+ * times its passes, from the parameters of the string verified or hashed
+ * (argon2id's time grows with this, whatever m and t make it up).
+ */
+unsigned long long password_work_blocks(void);
+
 /* Have the allocator fill freed memory with byte (0: not), except while
  * argon2id computes. */
 void	password_fill_freed(int byte);
