@@ -123,6 +123,20 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	else if (user.disabled)
 		reason = "user disabled";
 	if (reason != NULL) {
+		/*
+		 * A stored hash with cheaper parameters than the dummy's: make
+		 * up the difference, still holding the slot, so that this
+		 * failure costs what an unknown user's does (password.c says
+		 * why padding).
+		 */
+		if (password_pad(password_work_blocks() - blocks) ==
+		    PASSWORD_NOMEM) {
+			hashslots_release();
+			log_warn("login: argon2 could not allocate %" PRIu32
+			    " KiB", ctx->password.memory_kib);
+			login_busy(resp);
+			goto out;
+		}
 		hashslots_release();
 		log_info("login: failed for %s from %s: %s",
 		    st == DB_OK ? user.username : "an unknown user", client.ip,

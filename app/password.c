@@ -5,6 +5,7 @@
  *	password_verify		check a password against a PHC string
  *	password_dummy_init	the hash unknown users are checked against
  *	password_dummy		that hash
+ *	password_pad		make a failed login cost what the dummy costs
  *	password_length		characters, for min_password_length
  *	password_needs_rehash	are the stored parameters the current ones?
  *	password_work_count	argon2id computations run so far
@@ -26,6 +27,7 @@
 #define PASSWORD_TAG_LEN	32
 
 static char password_dummy_hash[PASSWORD_HASH_MAX];
+static struct password_params password_dummy_params;
 static unsigned long password_work;
 static unsigned long long password_blocks_done;
 
@@ -195,7 +197,63 @@ password_dummy_init(const struct password_params *params)
 		return 0;
 	}
 	explicit_bzero(text, sizeof(text));
+	password_dummy_params = *params;
 	return 1;
+}
+
+/*
+ * Why pad rather than keep a dummy per parameter set: an unknown name has
+ * no parameters to imitate, so whatever the dummy costs, a known name
+ * whose stored hash has other parameters would cost something else, and
+ * a prober who times a login for it sees that the name exists (a user who
+ * has not logged in since argon2_memory or argon2_iterations was raised).
+ * The verify of the stored hash cannot be skipped, so every failed login
+ * is brought up to the one measure there is, a verify at the current
+ * parameters: the same memory times passes, computed with at most the
+ * same memory (so the hashing budget holds) and the same lanes.  It is
+ * done after the verify, on failure only: a successful login is told
+ * apart by its answer anyway, and re-hashes instead.  What it cannot
+ * cover: a stored hash costlier than the current parameters (they were
+ * lowered) still costs more until its user logs in again; and time is
+ * matched as far as argon2id's time follows memory times passes (the
+ * page faults of a first pass, and caches, make small differences).
+ */
+enum password_result
+password_pad(unsigned long long spent)
+{
+	const struct password_params *ref = &password_dummy_params;
+	static const uint8_t salt[PASSWORD_SALT_LEN];
+	unsigned long long want, lane4, per_pass, m;
+	uint8_t out[PASSWORD_TAG_LEN];
+	uint32_t t;
+	int rc;
+
+	if (ref->parallelism == 0)
+		return PASSWORD_MATCH;		/* no dummy made: no measure */
+	want = password_blocks(ref->memory_kib, ref->iterations,
+	    ref->parallelism);
+	if (spent >= want)
+		return PASSWORD_MATCH;
+	want -= spent;
+	/* Passes of at most the current memory, whole groups of 4 a lane. */
+	per_pass = password_blocks(ref->memory_kib, 1, ref->parallelism);
+	lane4 = 4ULL * ref->parallelism;
+	t = (uint32_t)((want + per_pass - 1) / per_pass);
+	m = want / t / lane4 * lane4;
+	if (m < 2 * lane4)
+		m = 2 * lane4;
+	password_fill_pause(true);
+	rc = argon2id_hash_raw(t, (uint32_t)m, ref->parallelism, "", 0, salt,
+	    sizeof(salt), out, sizeof(out));
+	password_fill_pause(false);
+	if (rc == ARGON2_OK) {
+		password_work++;
+		password_blocks_done += password_blocks((uint32_t)m, t,
+		    ref->parallelism);
+	} else
+		log_error("argon2id_hash_raw: %s", argon2_error_message(rc));
+	explicit_bzero(out, sizeof(out));
+	return password_from_argon2(rc);
 }
 
 const char *

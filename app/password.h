@@ -49,12 +49,24 @@ enum password_result password_verify(const char *encoded, const char *password,
 
 /*
  * Make the dummy hash that unknown users are verified against, with the
- * given parameters, so every failed login costs the same.  Returns 1 on
- * success, 0 on failure.
+ * given parameters, so every failed login costs the same.  Its parameters
+ * are also the measure password_pad brings a failed login up to.  Returns
+ * 1 on success, 0 on failure.
  */
 int	password_dummy_init(const struct password_params *params)
 	    __attribute__((warn_unused_result));
 const char *password_dummy(void);
+
+/*
+ * A failed login that has been through spent KiB blocks of argon2id work
+ * (password_work_blocks' difference) computes the rest of one verify at
+ * the dummy's parameters, with no more memory than they take: a stored
+ * hash with cheaper parameters then costs what an unknown user's dummy
+ * verify costs.  Nothing when spent is already that much or more.
+ * Returns PASSWORD_MATCH (done), PASSWORD_NOMEM or PASSWORD_FAILED.
+ */
+enum password_result password_pad(unsigned long long spent)
+	    __attribute__((warn_unused_result));
 
 /*
  * How many argon2id computations (hash or verify) this process has run.

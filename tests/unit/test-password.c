@@ -154,6 +154,45 @@ test_lengths(void)
 	    "stray continuation bytes count for nothing");
 }
 
+/* password_pad brings a failure up to the dummy's memory times passes. */
+static void
+test_pad(void)
+{
+	static const struct password_params two = { 256, 2, 1 };
+	char h[PASSWORD_HASH_MAX];
+	unsigned long long b;
+	unsigned long n;
+
+	ok(password_dummy_init(&two), "a dummy with m=256, t=2 is made");
+	b = password_work_blocks();
+	ok(password_verify(password_dummy(), S("x")) == PASSWORD_MISMATCH &&
+	    password_work_blocks() - b == 512,
+	    "a verify of the dummy goes through 256 KiB twice");
+	ok(password_hash(&small, S("secret123"), h, sizeof(h)) ==
+	    PASSWORD_MATCH, "a hash with m=256, t=1 is made");
+	b = password_work_blocks();
+	n = password_work_count();
+	ok(password_verify(h, S("wrong")) == PASSWORD_MISMATCH &&
+	    password_work_blocks() - b == 256,
+	    "its verify goes through 256 KiB once");
+	ok(password_pad(password_work_blocks() - b) == PASSWORD_MATCH &&
+	    password_work_blocks() - b == 512 && password_work_count() - n == 2,
+	    "password_pad makes up the other 256 KiB with one computation");
+	b = password_work_blocks();
+	ok(password_pad(512) == PASSWORD_MATCH && password_pad(4096) ==
+	    PASSWORD_MATCH && password_work_blocks() == b,
+	    "password_pad does nothing after a whole dummy's work or more");
+	/* 412 to make up: two passes (no more than 256 KiB each) of 204. */
+	ok(password_pad(100) == PASSWORD_MATCH &&
+	    password_work_blocks() - b == 408,
+	    "password_pad after 100 KiB adds 2 x 204 (412 rounded down to "
+	    "whole groups of 4 KiB a pass)");
+	b = password_work_blocks();
+	ok(password_pad(0) == PASSWORD_MATCH && password_work_blocks() - b == 512,
+	    "password_pad after no work computes a whole dummy's work, with "
+	    "no more memory than the dummy (two passes)");
+}
+
 static void
 test_bad_params(void)
 {
@@ -173,6 +212,7 @@ main(void)
 	test_rehash();
 	test_unusable_stored();
 	test_lengths();
+	test_pad();
 	test_bad_params();
 	return tap_done();
 }
