@@ -128,6 +128,32 @@ is "$(sql "SELECT conname FROM pg_catalog.pg_constraint
 	users_username_no_control "the control-character constraint is validated"
 sql "DELETE FROM mdauth.users WHERE username = :'u'" u=$'nbsp\u00a0name'
 
+# Migration 008 over a row it would refuse (a C1 name written where 003's
+# [[:cntrl:]] does not cover C1, as under the C locale): the upgrade goes
+# through with a warning, and the constraint holds for new rows at once.
+old_c1=$'old\u0085name'
+sql "ALTER TABLE mdauth.users DROP CONSTRAINT users_username_no_control;
+	ALTER TABLE mdauth.users DROP CONSTRAINT users_username_check;
+	INSERT INTO mdauth.users (username, password_hash) VALUES (:'u', 'x');
+	DELETE FROM mdauth.schema_migrations WHERE version = 8" u="$old_c1"
+h_run h_ctl migrate --sql-dir "$MDAUTH_SQL_DIR"
+is "$RC" 0 "migration 008 over a username with a C1 control still applies (exit 0)"
+like "$ERR" 'WARNING: +1 username\(s\) contain a C1 control character.*VALIDATE CONSTRAINT users_username_no_control' \
+	"... warns that one name is to be renamed and says what to run then"
+is "$(sql "SELECT convalidated FROM pg_catalog.pg_constraint
+	WHERE conrelid = 'mdauth.users'::regclass AND conname = 'users_username_no_control'")" f \
+	"... and leaves the constraint NOT VALID"
+is "$(sql "INSERT INTO mdauth.users (username, password_hash) VALUES (:'u', 'x')" \
+	u=$'new\u0085name' 2>&1 | grep -c 'users_username_no_control')" 1 \
+	"a NOT VALID constraint refuses a new C1 name all the same"
+login "$old_c1" 'correct horse battery staple'
+expect_error 400 invalid_request "a login as the old C1 name is 400 invalid_request"
+sql "DELETE FROM mdauth.users WHERE username = :'u';
+	ALTER TABLE mdauth.users VALIDATE CONSTRAINT users_username_no_control;
+	ALTER TABLE mdauth.users ADD CONSTRAINT users_username_check
+	    CHECK (octet_length(username) BETWEEN 1 AND 128
+	           AND username !~ '[[:cntrl:]]' AND username = btrim(username, ' '))" u="$old_c1"
+
 h_run h_ctl user add
 is "$RC" 2 "user add without a name is a usage error (exit 2)"
 h_run h_ctl no-such-command
