@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "password.h"
 
 const char *const session_policy_names[SESSION_POLICY__MAX] = {
 	"evict_oldest",	/* SESSION_POLICY_EVICT_OLDEST */
@@ -87,6 +88,8 @@ static const struct conf_key conf_keys[] = {
 	KEY(argon2_memory,		CONF_U32,	8, 4194304),
 	KEY(argon2_iterations,		CONF_U32,	1, 100),
 	KEY(argon2_parallelism,		CONF_U32,	1, 64),
+	KEY(min_password_length,	CONF_U32,	PASSWORD_MIN,
+	    PASSWORD_MAX),
 	KEY(max_concurrent_hashes,	CONF_INT,	0, 1024),
 	KEY(login_max_failures,		CONF_INT,	1, 1000000),
 	KEY(login_failure_window,	CONF_LONG,	1, 31536000),
@@ -121,6 +124,7 @@ conf_defaults(struct conf *conf)
 	conf->argon2_memory = 19456;
 	conf->argon2_iterations = 2;
 	conf->argon2_parallelism = 1;
+	conf->min_password_length = 12;
 	conf->max_concurrent_hashes = 0;
 	conf->login_max_failures = 5;
 	conf->login_failure_window = 300;

@@ -46,6 +46,7 @@ struct conf {
 	uint32_t	 argon2_memory;		/* KiB */
 	uint32_t	 argon2_iterations;
 	uint32_t	 argon2_parallelism;
+	uint32_t	 min_password_length;	/* characters, for new passwords */
 	int		 max_concurrent_hashes;	/* 0: half the workers, at least 1 */
 	int		 login_max_failures;
 	long		 login_failure_window;	/* seconds */

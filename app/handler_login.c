@@ -67,6 +67,7 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	const char *why, *hash, *reason = NULL;
 	char rehash[PASSWORD_HASH_MAX];
 	unsigned long work = password_work_count();
+	unsigned long long blocks = password_work_blocks();
 	long wait;
 
 	memset(&user, 0, sizeof(user));
@@ -122,6 +123,20 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	else if (user.disabled)
 		reason = "user disabled";
 	if (reason != NULL) {
+		/*
+		 * A stored hash with cheaper parameters than the dummy's: make
+		 * up the difference, still holding the slot, so that this
+		 * failure costs what an unknown user's does (password.c says
+		 * why padding).
+		 */
+		if (password_pad(password_work_blocks() - blocks) ==
+		    PASSWORD_NOMEM) {
+			hashslots_release();
+			log_warn("login: argon2 could not allocate %" PRIu32
+			    " KiB", ctx->password.memory_kib);
+			login_busy(resp);
+			goto out;
+		}
 		hashslots_release();
 		log_info("login: failed for %s from %s: %s",
 		    st == DB_OK ? user.username : "an unknown user", client.ip,
@@ -171,9 +186,9 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	handler_log_user(resp, user.id);
 out:
 	/* For the tests: every outcome that reached the hash costs the same. */
-	log_debug("login: status %d after %lu argon2id computations (%s)",
-	    resp->status, password_work_count() - work,
-	    reason != NULL ? reason : "-");
+	log_debug("login: status %d after %lu argon2id computations over "
+	    "%llu KiB (%s)", resp->status, password_work_count() - work,
+	    password_work_blocks() - blocks, reason != NULL ? reason : "-");
 	token_wipe(&tok);
 	db_user_free(&user);
 	request_login_free(&in);

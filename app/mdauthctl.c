@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,9 +178,11 @@ ctl_password_hash(struct ctl *ctl, bool from_stdin, char *hash, size_t hashlen)
 
 	if ((len = ctl_password_read(from_stdin, pw, PASSWORD_MAX)) < 0)
 		goto out;
-	if (len < PASSWORD_MIN) {
-		fprintf(stderr, "mdauthctl: the password must be %d to %d "
-		    "bytes long\n", PASSWORD_MIN, PASSWORD_MAX);
+	/* A new password only: a login never checks the length (SPEC 4). */
+	if (password_length(pw, (size_t)len) < ctl->conf.min_password_length) {
+		fprintf(stderr, "mdauthctl: the password is too short: at least "
+		    "%" PRIu32 " characters (min_password_length) and at most "
+		    "%d bytes\n", ctl->conf.min_password_length, PASSWORD_MAX);
 		goto out;
 	}
 	if (password_hash(&params, pw, (size_t)len, hash, hashlen) !=

@@ -5,8 +5,11 @@
  *	password_verify		check a password against a PHC string
  *	password_dummy_init	the hash unknown users are checked against
  *	password_dummy		that hash
+ *	password_pad		make a failed login cost what the dummy costs
+ *	password_length		characters, for min_password_length
  *	password_needs_rehash	are the stored parameters the current ones?
  *	password_work_count	argon2id computations run so far
+ *	password_work_blocks	and the KiB blocks they went through
  *	password_fill_freed	fill freed memory, except argon2id's own
  */
 #include "config.h"
@@ -24,7 +27,9 @@
 #define PASSWORD_TAG_LEN	32
 
 static char password_dummy_hash[PASSWORD_HASH_MAX];
+static struct password_params password_dummy_params;
 static unsigned long password_work;
+static unsigned long long password_blocks_done;
 
 /*
  * The allocator's fill byte for freed memory (M_PERTURB; worker.c says
@@ -65,6 +70,42 @@ password_work_count(void)
 	return password_work;
 }
 
+unsigned long long
+password_work_blocks(void)
+{
+	return password_blocks_done;
+}
+
+/*
+ * The 1 KiB blocks argon2id goes through for these parameters: its memory
+ * rounded as libargon2 does (at least 8 blocks a lane, a whole number of
+ * 4 blocks a lane), times the passes.
+ */
+static unsigned long long
+password_blocks(uint32_t m, uint32_t t, uint32_t p)
+{
+	unsigned long long blocks = m;
+
+	if (p == 0)
+		return 0;
+	if (blocks < 8ULL * p)
+		blocks = 8ULL * p;
+	return blocks / (4ULL * p) * (4ULL * p) * t;
+}
+
+/* The same for the parameters of a PHC string (0 when it has none). */
+static unsigned long long
+password_encoded_blocks(const char *encoded)
+{
+	unsigned version, m, t, p;
+
+	if (sscanf(encoded, "$argon2id$v=%u$m=%u,t=%u,p=%u$", &version, &m,
+	    &t, &p) == 4 ||
+	    sscanf(encoded, "$argon2id$m=%u,t=%u,p=%u$", &m, &t, &p) == 3)
+		return password_blocks(m, t, p);
+	return 0;
+}
+
 static enum password_result
 password_from_argon2(int rc)
 {
@@ -95,6 +136,9 @@ password_hash(const struct password_params *params, const char *password,
 	    PASSWORD_TAG_LEN, out, outlen);
 	password_fill_pause(false);
 	password_work += rc == ARGON2_OK;
+	if (rc == ARGON2_OK)
+		password_blocks_done += password_blocks(params->memory_kib,
+		    params->iterations, params->parallelism);
 	if (rc != ARGON2_OK)
 		log_error("argon2id_hash_encoded: %s", argon2_error_message(rc));
 	return password_from_argon2(rc);
@@ -110,6 +154,8 @@ password_verify(const char *encoded, const char *password, size_t len)
 	rc = argon2id_verify(encoded, password, len);
 	password_fill_pause(false);
 	password_work += password_worked(rc);
+	if (password_worked(rc))
+		password_blocks_done += password_encoded_blocks(encoded);
 	r = password_from_argon2(rc);
 	if (r != PASSWORD_FAILED)
 		return r;
@@ -124,6 +170,9 @@ password_verify(const char *encoded, const char *password, size_t len)
 		rc = argon2id_verify(password_dummy_hash, password, len);
 		password_fill_pause(false);
 		password_work += password_worked(rc);
+		if (password_worked(rc))
+			password_blocks_done +=
+			    password_encoded_blocks(password_dummy_hash);
 		if (rc == ARGON2_MEMORY_ALLOCATION_ERROR)
 			return PASSWORD_NOMEM;
 	}
@@ -148,13 +197,79 @@ password_dummy_init(const struct password_params *params)
 		return 0;
 	}
 	explicit_bzero(text, sizeof(text));
+	password_dummy_params = *params;
 	return 1;
+}
+
+/*
+ * Why pad rather than keep a dummy per parameter set: an unknown name has
+ * no parameters to imitate, so whatever the dummy costs, a known name
+ * whose stored hash has other parameters would cost something else, and
+ * a prober who times a login for it sees that the name exists (a user who
+ * has not logged in since argon2_memory or argon2_iterations was raised).
+ * The verify of the stored hash cannot be skipped, so every failed login
+ * is brought up to the one measure there is, a verify at the current
+ * parameters: the same memory times passes, computed with at most the
+ * same memory (so the hashing budget holds) and the same lanes.  It is
+ * done after the verify, on failure only: a successful login is told
+ * apart by its answer anyway, and re-hashes instead.  What it cannot
+ * cover: a stored hash costlier than the current parameters (they were
+ * lowered) still costs more until its user logs in again; and time is
+ * matched as far as argon2id's time follows memory times passes (the
+ * page faults of a first pass, and caches, make small differences).
+ */
+enum password_result
+password_pad(unsigned long long spent)
+{
+	const struct password_params *ref = &password_dummy_params;
+	static const uint8_t salt[PASSWORD_SALT_LEN];
+	unsigned long long want, lane4, per_pass, m;
+	uint8_t out[PASSWORD_TAG_LEN];
+	uint32_t t;
+	int rc;
+
+	if (ref->parallelism == 0)
+		return PASSWORD_MATCH;		/* no dummy made: no measure */
+	want = password_blocks(ref->memory_kib, ref->iterations,
+	    ref->parallelism);
+	if (spent >= want)
+		return PASSWORD_MATCH;
+	want -= spent;
+	/* Passes of at most the current memory, whole groups of 4 a lane. */
+	per_pass = password_blocks(ref->memory_kib, 1, ref->parallelism);
+	lane4 = 4ULL * ref->parallelism;
+	t = (uint32_t)((want + per_pass - 1) / per_pass);
+	m = want / t / lane4 * lane4;
+	if (m < 2 * lane4)
+		m = 2 * lane4;
+	password_fill_pause(true);
+	rc = argon2id_hash_raw(t, (uint32_t)m, ref->parallelism, "", 0, salt,
+	    sizeof(salt), out, sizeof(out));
+	password_fill_pause(false);
+	if (rc == ARGON2_OK) {
+		password_work++;
+		password_blocks_done += password_blocks((uint32_t)m, t,
+		    ref->parallelism);
+	} else
+		log_error("argon2id_hash_raw: %s", argon2_error_message(rc));
+	explicit_bzero(out, sizeof(out));
+	return password_from_argon2(rc);
 }
 
 const char *
 password_dummy(void)
 {
 	return password_dummy_hash;
+}
+
+size_t
+password_length(const char *password, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++)
+		n += ((unsigned char)password[i] & 0xc0) != 0x80;
+	return n;
 }
 
 bool

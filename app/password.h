@@ -8,7 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PASSWORD_MIN		8	/* bytes, when a password is set */
+/*
+ * min_password_length (characters) may be set from PASSWORD_MIN to
+ * PASSWORD_MAX: never below NIST SP 800-63B's floor of 8, whatever the
+ * configuration says.
+ */
+#define PASSWORD_MIN		8
 #define PASSWORD_MAX		1024	/* bytes; never truncated */
 #define PASSWORD_HASH_MAX	192	/* room for any PHC string we produce */
 
@@ -44,12 +49,24 @@ enum password_result password_verify(const char *encoded, const char *password,
 
 /*
  * Make the dummy hash that unknown users are verified against, with the
- * given parameters, so every failed login costs the same.  Returns 1 on
- * success, 0 on failure.
+ * given parameters, so every failed login costs the same.  Its parameters
+ * are also the measure password_pad brings a failed login up to.  Returns
+ * 1 on success, 0 on failure.
  */
 int	password_dummy_init(const struct password_params *params)
 	    __attribute__((warn_unused_result));
 const char *password_dummy(void);
+
+/*
+ * A failed login that has been through spent KiB blocks of argon2id work
+ * (password_work_blocks' difference) computes the rest of one verify at
+ * the dummy's parameters, with no more memory than they take: a stored
+ * hash with cheaper parameters then costs what an unknown user's dummy
+ * verify costs.  Nothing when spent is already that much or more.
+ * Returns PASSWORD_MATCH (done), PASSWORD_NOMEM or PASSWORD_FAILED.
+ */
+enum password_result password_pad(unsigned long long spent)
+	    __attribute__((warn_unused_result));
 
 /*
  * How many argon2id computations (hash or verify) this process has run.
@@ -58,9 +75,24 @@ const char *password_dummy(void);
  */
 unsigned long password_work_count(void);
 
+/*
+ * And how much work they were: the memory blocks (KiB) each one filled
+ * times its passes, from the parameters of the string verified or hashed
+ * (argon2id's time grows with this, whatever m and t make it up).
+ */
+unsigned long long password_work_blocks(void);
+
 /* Have the allocator fill freed memory with byte (0: not), except while
  * argon2id computes. */
 void	password_fill_freed(int byte);
+
+/*
+ * How many characters a new password has: Unicode code points (NIST SP
+ * 800-63B 5.1.1.2, ASVS 4.0.3 V2.1.1 count characters), that is every
+ * byte but UTF-8 continuation bytes, so that bytes that are not UTF-8
+ * never count for more than they would as characters.
+ */
+size_t	password_length(const char *password, size_t len);
 
 /* Was encoded made with other parameters than params (or is it not argon2id)? */
 bool	password_needs_rehash(const char *encoded,

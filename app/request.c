@@ -473,6 +473,16 @@ request_parse_login(const char *body, size_t len, struct login_input *in,
 		request_login_free(in);
 		return 0;
 	}
+	/*
+	 * No name with a control character can exist (mdauthctl and the
+	 * database refuse them), so such a login is a malformed request:
+	 * 400 before any database work or hash, and nothing of it is logged.
+	 */
+	if (!text_no_control(in->username, in->username_len)) {
+		*why = "\"username\" contains a control character";
+		request_login_free(in);
+		return 0;
+	}
 	/* A label shown in device lists and terminals: no control characters. */
 	if (in->device != NULL && !text_printable(in->device, device_len)) {
 		*why = "\"device\" contains a control character";

@@ -5,6 +5,7 @@
  *	text_username_valid	what a username may be
  *	text_sanitize		make a header value safe to store and log
  *	text_printable		no control characters
+ *	text_no_control		nor C1 controls either
  *	text_uuid_valid		a session id's shape
  *	text_equal_const_time	compare secrets
  */
@@ -67,11 +68,24 @@ text_printable(const char *s, size_t len)
 }
 
 bool
+text_no_control(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f || (p[i] == 0xc2 &&
+		    i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f))
+			return false;
+	return true;
+}
+
+bool
 text_username_valid(const char *s, size_t len)
 {
 	if (len == 0 || len > USERNAME_MAX || s[0] == ' ' || s[len - 1] == ' ')
 		return false;
-	return text_printable(s, len) && text_utf8_valid(s, len);
+	return text_no_control(s, len) && text_utf8_valid(s, len);
 }
 
 char *

@@ -12,7 +12,7 @@ bool	text_utf8_valid(const char *s, size_t len);
 
 /*
  * Is s a usable username: 1 to USERNAME_MAX bytes of UTF-8, no control
- * characters, no leading or trailing space?
+ * characters (text_no_control), no leading or trailing space?
  */
 #define USERNAME_MAX	128
 bool	text_username_valid(const char *s, size_t len);
@@ -26,6 +26,13 @@ char	*text_sanitize(const char *in, char *out, size_t max);
 
 /* Is s[0..len) free of control characters (C0, DEL)?  UTF-8 is not checked. */
 bool	text_printable(const char *s, size_t len);
+
+/*
+ * Is s[0..len) free of C0 controls, DEL and the C1 controls U+0080 to
+ * U+009F in their UTF-8 form (C2 80 to C2 9F; a terminal may read U+009B
+ * as CSI)?  What a username may not contain, at creation and at login.
+ */
+bool	text_no_control(const char *s, size_t len);
 
 /* Is s a uuid in its canonical text form (8-4-4-4-12 hex digits)? */
 bool	text_uuid_valid(const char *s);

@@ -90,6 +90,15 @@ printf '{"username":"al\377ice","password":"correct horse battery staple"}' >"$H
 h_bad_body "a username with an invalid UTF-8 byte" "@$H_DIR/body-utf8"
 printf '{"username":"al\300\257ice","password":"correct horse battery staple"}' >"$H_DIR/body-overlong"
 h_bad_body "a username with an overlong UTF-8 sequence" "@$H_DIR/body-overlong"
+# SPEC section 4: a username with a control character is a malformed
+# request, answered before any database work (no event, no throttle row).
+h_bad_body "a username with \\u0001 inside" '{"username":"a\u0001b","password":"correct horse battery staple"}'
+printf '{"username":"a\177b","password":"correct horse battery staple"}' >"$H_DIR/body-del"
+h_bad_body "a username with a raw DEL inside" "@$H_DIR/body-del"
+h_bad_body "a username with a C1 control (\\u009b) inside" '{"username":"a\u009bb","password":"correct horse battery staple"}'
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE username ~ '^a.b$'") $(sql "SELECT count(*)
+	FROM mdauth.login_throttle WHERE kind = 'user' AND key ~ '^a.b$'")" "0 0" \
+	"a username with a control character leaves no event and no throttle row"
 h_bad_body "a lone UTF-16 surrogate escape" '{"username":"al\ud800ice","password":"correct horse battery staple"}'
 h_bad_body "trailing garbage after the object" '{"username":"a","password":"b"} x'
 h_bad_body "two objects in a row" '{"username":"a","password":"b"}{}'

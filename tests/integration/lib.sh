@@ -925,6 +925,13 @@ h_login_work() {
 		sed -n 's/.*: debug: login: status \([0-9]*\) after \([0-9]*\) argon2id computations.*/\1 \2/p'
 }
 
+# h_login_blocks: the same lines as "S B", B the KiB blocks argon2id went
+# through (memory times passes: "... computations over B KiB").
+h_login_blocks() {
+	tail -c +$((H_LOG_MARK + 1)) "$H_DIR/mdauthd.log" 2>/dev/null |
+		sed -n 's/.*: debug: login: status \([0-9]*\) after [0-9]* argon2id computations over \([0-9]*\) KiB.*/\1 \2/p'
+}
+
 # validate_codes N TOKEN...: the status of GET /validate for each token, N
 # times each (N > 1 so that every worker is asked), space-separated.
 validate_codes() {

@@ -52,15 +52,51 @@ is "$(sql "SELECT count(*) FROM mdauth.users WHERE lower(username) = 'alice'")" 
 
 h_ctl_pw 'short12' user add bob
 isnt "$RC" 0 "user add refuses a 7-byte password"
-like "${ERR,,}" '(8|short)' "the refusal names the minimum length"
+# min_password_length: 12 characters by default (ASVS 4.0.3 V2.1.1).
+h_ctl_pw 'elevenchars' user add bob
+is "$RC" 1 "user add refuses an 11-character password by default (exit 1)"
+like "$ERR" 'too short: at least 12 characters' "the refusal names the minimum length"
+# Characters, not bytes: 11 two-byte characters (22 bytes) are still 11.
+h_ctl_pw 'ééééééééééé' user add bob
+is "$RC" 1 "user add refuses 11 two-byte characters (22 bytes)"
 h_ctl_pw '' user add bob
 isnt "$RC" 0 "user add refuses an empty password"
 h_ctl_pw "$(head -c 1025 /dev/zero | tr '\0' x)" user add bob
 isnt "$RC" 0 "user add refuses a 1025-byte password"
 is "$(sql "SELECT count(*) FROM mdauth.users WHERE username = 'bob'")" 0 \
 	"refused passwords create no user"
-h_ctl_pw 'eight888' user add bob
-is "$RC" 0 "user add accepts an 8-byte password"
+h_ctl_pw 'twelve chars' user add bob
+is "$RC" 0 "user add accepts a 12-character password"
+login bob 'twelve chars'
+is "$STATUS" 200 "the 12-character password logs in"
+h_ctl_pw 'éééééééééééé' user add dora
+is "$RC" 0 "user add accepts 12 two-byte characters"
+
+# min_password_length = 16 in the configuration.
+h_conf min16 'min_password_length = 16'
+h_ctl16() {
+	h_run "$MDAUTHCTL" -c "$H_DIR/min16.conf" -D "$(stack_admin_conninfo)" "$@" \
+		--password-stdin <<<"$PW16"
+}
+PW16='fifteen chars 1' h_ctl16 user add frank
+is "$RC" 1 "with min_password_length = 16, user add refuses 15 characters"
+like "$ERR" 'at least 16 characters' "... and names the configured minimum"
+is "$(sql "SELECT count(*) FROM mdauth.users WHERE username = 'frank'")" 0 \
+	"... and creates nobody"
+PW16='fifteen chars 1' h_ctl16 user passwd bob
+is "$RC" 1 "with min_password_length = 16, user passwd refuses 15 characters"
+login bob 'twelve chars'
+is "$STATUS" 200 "... and leaves the password as it was"
+PW16='fifteen chars 1' h_ctl16 hash-password
+is "$RC:$OUT" 1: "with min_password_length = 16, hash-password refuses 15 characters and prints nothing"
+PW16='sixteen chars 16' h_ctl16 user add frank
+is "$RC" 0 "with min_password_length = 16, user add accepts 16 characters"
+for bad in 7 1025; do
+	h_conf "min$bad" "min_password_length = $bad"
+	h_run "$MDAUTHCTL" -c "$H_DIR/min$bad.conf" hash-password --password-stdin <<<'a long enough password'
+	is "$RC:$OUT" 1: "min_password_length = $bad is out of range (8 to 1024): refused"
+	like "$ERR" 'min_password_length' "... naming the key"
+done
 pw_1024=$(head -c 1024 /dev/zero | tr '\0' y)
 h_ctl_pw "$pw_1024" user add carol
 is "$RC" 0 "user add accepts a 1024-byte password"
@@ -68,6 +104,55 @@ login carol "$pw_1024"
 is "$STATUS" 200 "a 1024-byte password logs in"
 login carol "${pw_1024:0:1023}"
 expect_error 401 invalid_credentials "the password is never truncated: its first 1023 bytes fail"
+
+# Usernames with a control character: refused by mdauthctl before it asks
+# for a password, and by the database for a raw INSERT.
+for bad in $'tab\tname' $'new\nline' $'esc\e[31m' $'del\x7f' $'nel\u0085' $'csi\u009b'; do
+	shown=$(printf '%q' "$bad")
+	h_ctl_pw 'correct horse battery staple' user add "$bad"
+	is "$RC" 1 "user add refuses the username $shown (exit 1)"
+	like "$ERR" 'invalid username: .*no control characters' \
+		"user add says why it refuses $shown"
+	is "$(sql "SELECT count(*) FROM mdauth.users WHERE username = :'u'" u="$bad")" 0 \
+		"user add $shown wrote nothing"
+	is "$(sql "INSERT INTO mdauth.users (username, password_hash) VALUES (:'u', 'x')" \
+		u="$bad" 2>&1 | grep -c 'violates check constraint')" 1 \
+		"a raw SQL INSERT of the username $shown violates a check constraint"
+done
+is "$(sql "SELECT count(*) FROM mdauth.users WHERE username ~ '[[:cntrl:]\u0080-\u009f]'")" 0 \
+	"no username with a control character was written"
+sql "INSERT INTO mdauth.users (username, password_hash) VALUES (:'u', 'x')" u=$'nbsp\u00a0name' ||
+	fail "a raw SQL INSERT of a name with U+00A0 (no control) is accepted"
+is "$(sql "SELECT conname FROM pg_catalog.pg_constraint
+	WHERE conrelid = 'mdauth.users'::regclass AND conname = 'users_username_no_control' AND convalidated")" \
+	users_username_no_control "the control-character constraint is validated"
+sql "DELETE FROM mdauth.users WHERE username = :'u'" u=$'nbsp\u00a0name'
+
+# Migration 008 over a row it would refuse (a C1 name written where 003's
+# [[:cntrl:]] does not cover C1, as under the C locale): the upgrade goes
+# through with a warning, and the constraint holds for new rows at once.
+old_c1=$'old\u0085name'
+sql "ALTER TABLE mdauth.users DROP CONSTRAINT users_username_no_control;
+	ALTER TABLE mdauth.users DROP CONSTRAINT users_username_check;
+	INSERT INTO mdauth.users (username, password_hash) VALUES (:'u', 'x');
+	DELETE FROM mdauth.schema_migrations WHERE version = 8" u="$old_c1"
+h_run h_ctl migrate --sql-dir "$MDAUTH_SQL_DIR"
+is "$RC" 0 "migration 008 over a username with a C1 control still applies (exit 0)"
+like "$ERR" 'WARNING: +1 username\(s\) contain a C1 control character.*VALIDATE CONSTRAINT users_username_no_control' \
+	"... warns that one name is to be renamed and says what to run then"
+is "$(sql "SELECT convalidated FROM pg_catalog.pg_constraint
+	WHERE conrelid = 'mdauth.users'::regclass AND conname = 'users_username_no_control'")" f \
+	"... and leaves the constraint NOT VALID"
+is "$(sql "INSERT INTO mdauth.users (username, password_hash) VALUES (:'u', 'x')" \
+	u=$'new\u0085name' 2>&1 | grep -c 'users_username_no_control')" 1 \
+	"a NOT VALID constraint refuses a new C1 name all the same"
+login "$old_c1" 'correct horse battery staple'
+expect_error 400 invalid_request "a login as the old C1 name is 400 invalid_request"
+sql "DELETE FROM mdauth.users WHERE username = :'u';
+	ALTER TABLE mdauth.users VALIDATE CONSTRAINT users_username_no_control;
+	ALTER TABLE mdauth.users ADD CONSTRAINT users_username_check
+	    CHECK (octet_length(username) BETWEEN 1 AND 128
+	           AND username !~ '[[:cntrl:]]' AND username = btrim(username, ' '))" u="$old_c1"
 
 h_run h_ctl user add
 is "$RC" 2 "user add without a name is a usage error (exit 2)"
@@ -85,6 +170,8 @@ h_ctl_pw 'a brand new password' user passwd nosuchuser
 isnt "$RC" 0 "user passwd for an unknown user fails"
 h_ctl_pw 'short' user passwd alice
 isnt "$RC" 0 "user passwd refuses a short password"
+h_ctl_pw 'elevenchars' user passwd alice
+is "$RC" 1 "user passwd refuses an 11-character password"
 login alice 'a brand new password'
 is "$STATUS" 200 "a refused user passwd leaves the password as it was"
 
@@ -125,6 +212,16 @@ isnt "$OUT" "$hash1" "hashing the same password twice uses a new salt"
 sql "INSERT INTO mdauth.users (username, password_hash) VALUES ('erin', :'h')" h="$hash1"
 login erin 'hashed password 1'
 is "$STATUS" 200 "a user inserted by SQL with hash-password's output can log in"
+h_run "$MDAUTHCTL" -c "$STACK_MDAUTHD_CONF" hash-password --password-stdin <<<'elevenchars'
+is "$RC:$OUT" 1: "hash-password refuses an 11-character password and prints nothing"
+# The minimum holds for new passwords only: one set before (here with a
+# configuration that allowed 8) still logs in.
+h_conf min8 'min_password_length = 8'
+h_run "$MDAUTHCTL" -c "$H_DIR/min8.conf" hash-password --password-stdin <<<'eight888'
+is "$RC" 0 "with min_password_length = 8, hash-password accepts 8 characters"
+sql "UPDATE mdauth.users SET password_hash = :'h' WHERE username = 'erin'" h="$OUT"
+login erin 'eight888'
+is "$STATUS" 200 "a password shorter than min_password_length, set before, still logs in"
 
 # --- -D without -c: the configuration file is not read ----------------------
 # The shipped prune job runs `mdauthctl -D "dbname=mdauth" prune` as postgres,

@@ -90,6 +90,8 @@ test_defaults(void)
 	ok(c.argon2_memory == 19456, "default argon2_memory is 19456 KiB");
 	ok(c.argon2_iterations == 2, "default argon2_iterations is 2");
 	ok(c.argon2_parallelism == 1, "default argon2_parallelism is 1");
+	ok(c.min_password_length == 12,
+	    "default min_password_length is 12 (ASVS 4.0.3 V2.1.1)");
 	ok(c.max_concurrent_hashes == 0,
 	    "default max_concurrent_hashes is 0 (half the workers)");
 	ok(c.login_max_failures == 5, "default login_max_failures is 5");
@@ -323,6 +325,10 @@ test_bad_values(void)
 	    "argon2_iterations = 0 is an error");
 	ok(fails_at("argon2_parallelism = 0\n", 1, "argon2_parallelism"),
 	    "argon2_parallelism = 0 is an error");
+	ok(fails_at("min_password_length = 7\n", 1, "min_password_length"),
+	    "min_password_length below 8 is an error");
+	ok(fails_at("min_password_length = 1025\n", 1, "min_password_length"),
+	    "min_password_length above 1024 is an error");
 	ok(fails_at("max_sessions_per_user = 0\n", 1, "max_sessions_per_user"),
 	    "max_sessions_per_user = 0 is an error");
 	ok(fails_at("max_body = 63\n", 1, "max_body"),

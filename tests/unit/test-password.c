@@ -143,6 +143,54 @@ test_lengths(void)
 	    "the bytes after a NUL are part of the password");
 	ok(password_verify(h, "ab\0cd\0eX", 8) == PASSWORD_MISMATCH,
 	    "a difference after a NUL byte is a MISMATCH");
+
+	ok(password_length(S("twelve chars")) == 12,
+	    "an ASCII password's length is its bytes");
+	ok(password_length(S("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80")) == 3,
+	    "a 2-, a 3- and a 4-byte character are 3 characters");
+	ok(password_length(S("\xff\xfe" "ab")) == 4,
+	    "bytes that are not UTF-8 count one each");
+	ok(password_length(S("\x80\x80\x80")) == 0,
+	    "stray continuation bytes count for nothing");
+}
+
+/* password_pad brings a failure up to the dummy's memory times passes. */
+static void
+test_pad(void)
+{
+	static const struct password_params two = { 256, 2, 1 };
+	char h[PASSWORD_HASH_MAX];
+	unsigned long long b;
+	unsigned long n;
+
+	ok(password_dummy_init(&two), "a dummy with m=256, t=2 is made");
+	b = password_work_blocks();
+	ok(password_verify(password_dummy(), S("x")) == PASSWORD_MISMATCH &&
+	    password_work_blocks() - b == 512,
+	    "a verify of the dummy goes through 256 KiB twice");
+	ok(password_hash(&small, S("secret123"), h, sizeof(h)) ==
+	    PASSWORD_MATCH, "a hash with m=256, t=1 is made");
+	b = password_work_blocks();
+	n = password_work_count();
+	ok(password_verify(h, S("wrong")) == PASSWORD_MISMATCH &&
+	    password_work_blocks() - b == 256,
+	    "its verify goes through 256 KiB once");
+	ok(password_pad(password_work_blocks() - b) == PASSWORD_MATCH &&
+	    password_work_blocks() - b == 512 && password_work_count() - n == 2,
+	    "password_pad makes up the other 256 KiB with one computation");
+	b = password_work_blocks();
+	ok(password_pad(512) == PASSWORD_MATCH && password_pad(4096) ==
+	    PASSWORD_MATCH && password_work_blocks() == b,
+	    "password_pad does nothing after a whole dummy's work or more");
+	/* 412 to make up: two passes (no more than 256 KiB each) of 204. */
+	ok(password_pad(100) == PASSWORD_MATCH &&
+	    password_work_blocks() - b == 408,
+	    "password_pad after 100 KiB adds 2 x 204 (412 rounded down to "
+	    "whole groups of 4 KiB a pass)");
+	b = password_work_blocks();
+	ok(password_pad(0) == PASSWORD_MATCH && password_work_blocks() - b == 512,
+	    "password_pad after no work computes a whole dummy's work, with "
+	    "no more memory than the dummy (two passes)");
 }
 
 static void
@@ -164,6 +212,7 @@ main(void)
 	test_rehash();
 	test_unusable_stored();
 	test_lengths();
+	test_pad();
 	test_bad_params();
 	return tap_done();
 }

@@ -505,6 +505,31 @@ test_login(void)
 	ok(login_rejects(S("{\"username\":\"a\",\"password\":\"b\","
 	    "\"extra\":\"x\\u0000\"}"), "contains a NUL character"),
 	    "an escaped NUL in an ignored member is rejected too");
+	/* SPEC section 4: usernames with control characters are refused. */
+	ok(login_rejects(S("{\"username\":\"a\\u0001b\",\"password\":\"b\"}"),
+	    "\"username\" contains a control character"),
+	    "a username with an escaped U+0001 is rejected naming the field");
+	ok(login_rejects(S("{\"username\":\"a\\tb\",\"password\":\"b\"}"),
+	    "\"username\" contains a control character"),
+	    "a username with an escaped tab is rejected");
+	ok(login_rejects(S("{\"username\":\"\\u001b[31m\",\"password\":\"b\"}"),
+	    "\"username\" contains a control character"),
+	    "a username with an escaped ESC is rejected");
+	ok(login_rejects(S("{\"username\":\"a\x7f" "b\",\"password\":\"b\"}"),
+	    "\"username\" contains a control character"),
+	    "a username with a raw DEL (JSON allows it) is rejected");
+	ok(login_rejects(S("{\"username\":\"a\\u0085b\",\"password\":\"b\"}"),
+	    "\"username\" contains a control character"),
+	    "a username with an escaped C1 control (U+0085) is rejected");
+	ok(login_rejects(S("{\"username\":\"a\xc2\x9b" "b\",\"password\":\"b\"}"),
+	    "\"username\" contains a control character"),
+	    "a username with a raw C1 control (U+009B) is rejected");
+	rc = request_parse_login(S("{\"username\":\"a\\u00a0b\","
+	    "\"password\":\"b\\u0001\\u007f\"}"), &in, &why);
+	ok(rc == 1, "U+00A0 in a username and control characters in a "
+	    "password are accepted");
+	if (rc == 1)
+		request_login_free(&in);
 	ok(login_rejects(S("{\"username\":\"\xff\",\"password\":\"b\"}"),
 	    "UTF-8"),
 	    "a raw 0xff byte in the username is rejected as bad UTF-8");

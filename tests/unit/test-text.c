@@ -105,6 +105,29 @@ test_username(void)
 	    "a Latin-1 (invalid UTF-8) username is invalid");
 	ok(!text_username_valid(S("\xc0\xaf")),
 	    "an overlong UTF-8 username is invalid");
+	ok(!text_username_valid(S("a\xc2\x85" "b")),
+	    "a C1 control (U+0085, NEL) in a username is invalid");
+	ok(!text_username_valid(S("\xc2\x9b" "31m")),
+	    "a C1 control (U+009B, CSI) in a username is invalid");
+	ok(text_username_valid(S("a\xc2\xa0" "b")),
+	    "U+00A0 (just past the C1 range) in a username is valid");
+}
+
+static void
+test_no_control(void)
+{
+	ok(text_no_control(S("caf\xc3\xa9 ok")),
+	    "UTF-8 and spaces have no control character");
+	ok(!text_no_control(S("a\x01" "b")), "U+0001 is a control character");
+	ok(!text_no_control(S("a\x1f")), "U+001F is a control character");
+	ok(!text_no_control(S("a\x7f")), "DEL is a control character");
+	ok(!text_no_control(S("\xc2\x80")), "U+0080 is a control character");
+	ok(!text_no_control(S("x\xc2\x9f")), "U+009F is a control character");
+	ok(text_no_control(S("\xc2\xa0")), "U+00A0 is not a control character");
+	ok(text_no_control(S("\xc4\x80")),
+	    "U+0100 (C4 80: a continuation byte 0x80 after another lead) is not");
+	ok(text_no_control("a\xc2", 2),
+	    "a lone C2 at the end is not read past the length");
 }
 
 static void
@@ -155,6 +178,7 @@ main(void)
 {
 	test_utf8();
 	test_username();
+	test_no_control();
 	test_sanitize();
 	test_equal();
 	ok(text_uuid_valid("5b0c3a4e-1f2d-4c5b-8a9e-0123456789ab"),
