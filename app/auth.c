@@ -38,6 +38,8 @@ handler_ctx_init(struct ctx *ctx, const struct conf *conf, struct db *db)
 	ctx->throttle.user_max = conf->login_max_failures;
 	ctx->throttle.ip_max = conf->ip_max_failures;
 	ctx->throttle.lockout = conf->login_lockout;
+	ctx->throttle.max_delay = conf->login_max_delay;
+	ctx->throttle.prefix6 = conf->ip_throttle_prefix6;
 }
 
 void

@@ -94,7 +94,9 @@ static const struct conf_key conf_keys[] = {
 	KEY(login_max_failures,		CONF_INT,	1, 1000000),
 	KEY(login_failure_window,	CONF_LONG,	1, 31536000),
 	KEY(login_lockout,		CONF_LONG,	1, 31536000),
+	KEY(login_max_delay,		CONF_LONG,	1, 86400),
 	KEY(ip_max_failures,		CONF_INT,	1, 1000000),
+	KEY(ip_throttle_prefix6,	CONF_INT,	32, 128),
 	KEY(require_tls,		CONF_BOOL,	0, 0),
 	KEY(max_body,			CONF_SIZE,	64, 1048576),
 	KEY(log_level,			CONF_LOG_LEVEL,	0, 0),
@@ -129,7 +131,9 @@ conf_defaults(struct conf *conf)
 	conf->login_max_failures = 5;
 	conf->login_failure_window = 300;
 	conf->login_lockout = 900;
+	conf->login_max_delay = 60;
 	conf->ip_max_failures = 50;
+	conf->ip_throttle_prefix6 = 64;
 	conf->require_tls = true;
 	conf->max_body = 16384;
 	conf->log_level = LOG_LEVEL_INFO;

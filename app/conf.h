@@ -51,7 +51,9 @@ struct conf {
 	int		 login_max_failures;
 	long		 login_failure_window;	/* seconds */
 	long		 login_lockout;		/* seconds */
+	long		 login_max_delay;	/* seconds */
 	int		 ip_max_failures;
+	int		 ip_throttle_prefix6;	/* bits */
 	bool		 require_tls;
 	size_t		 max_body;		/* bytes */
 	enum log_level	 log_level;

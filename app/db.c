@@ -50,6 +50,9 @@ const char *const session_state_names[SESSION_STATE__MAX] = {
 	"live", "expired", "revoked",
 };
 
+/* A session writes at most one refresh event per this many seconds. */
+#define REFRESH_EVENT_INTERVAL	"60"
+
 enum db_stmt {
 	STMT_PING,
 	STMT_USER_BY_NAME,
@@ -83,15 +86,16 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    "UPDATE mdauth.users SET password_hash = $3, updated_at = now() "
 	    "WHERE id = $1 AND password_hash = $2" },
 
-	/* Throttling lives in sql/004_throttle.sql. */
+	/* Throttling lives in sql/006_throttle_keys.sql. */
 	[STMT_LOGIN_CHECK] = { "login_check",
-	    "SELECT mdauth.login_check($1, $2, $3)" },
+	    "SELECT mdauth.login_check($1, $2, $3, $4)" },
 
 	[STMT_LOGIN_FAILED] = { "login_failed",
-	    "SELECT mdauth.login_failed($1, $2, $3, $4, $5, $6, $7, $8, $9)" },
+	    "SELECT mdauth.login_failed($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+	    " $10, $11)" },
 
 	[STMT_LOGIN_SUCCEEDED] = { "login_succeeded",
-	    "SELECT mdauth.login_succeeded($1)" },
+	    "SELECT mdauth.login_succeeded($1, $2)" },
 
 	/*
 	 * $6 idle lifetime, $7 absolute lifetime (seconds), $8 cap, $9
@@ -149,21 +153,32 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	 * $1 old digest, $2 new digest, $3 idle lifetime, $4 ip, $5 agent.
 	 * Of two refreshes of one token, the second waits for the first's
 	 * row lock, then finds token_hash changed and updates nothing.
+	 * A refresh costs no hash, so its event is bounded: at most one per
+	 * session per REFRESH_EVENT_INTERVAL; every refresh is counted in
+	 * refresh_count, which the event's detail gives.
 	 */
 	[STMT_SESSION_REFRESH] = { "session_refresh",
 	    "WITH s AS ("
 	    " UPDATE mdauth.sessions x SET token_hash = $2, last_used_at = now(),"
 	    "  expires_at = least(now() + $3::bigint * interval '1 second',"
-	    "   x.absolute_expires_at)"
+	    "   x.absolute_expires_at),"
+	    "  refresh_count = x.refresh_count + 1,"
+	    "  refresh_logged_at = CASE WHEN x.refresh_logged_at IS NULL"
+	    "   OR x.refresh_logged_at <= now() - interval '"
+	    REFRESH_EVENT_INTERVAL " seconds' THEN now()"
+	    "   ELSE x.refresh_logged_at END"
 	    " FROM mdauth.users u"
 	    " WHERE x.token_hash = $1 AND u.id = x.user_id"
 	    "  AND u.disabled_at IS NULL AND x.revoked_at IS NULL"
 	    "  AND x.expires_at > now() AND x.absolute_expires_at > now()"
-	    " RETURNING x.id, x.user_id, x.expires_at),"
+	    " RETURNING x.id, x.user_id, x.expires_at, x.refresh_count,"
+	    "  x.refresh_logged_at = now() AS log_it),"
 	    " e AS ("
 	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
-	    "  user_agent)"
-	    " SELECT 'refresh', user_id, id, $4, $5 FROM s)"
+	    "  user_agent, detail)"
+	    " SELECT 'refresh', user_id, id, $4, $5,"
+	    "  'refresh ' || refresh_count || ' of the session'"
+	    " FROM s WHERE log_it)"
 	    " SELECT s.id, s.user_id, floor(extract(epoch FROM s.expires_at))::bigint,"
 	    " floor(extract(epoch FROM now()))::bigint FROM s" },
 
@@ -680,15 +695,16 @@ db_user_rehash(struct db *db, int64_t id, const char *old_hash,
 }
 
 enum db_status
-db_login_check(struct db *db, const char *username,
+db_login_check(struct db *db, const char *username, const char *addr,
     const struct db_client *client, long *wait)
 {
-	const char *values[3] = { username, client->ip, client->user_agent };
+	const char *values[4] = { username, addr, client->ip,
+	    client->user_agent };
 	enum db_status st;
 	PGresult *res;
 
 	*wait = 0;
-	if ((res = db_exec(db, STMT_LOGIN_CHECK, 3, values, NULL, NULL,
+	if ((res = db_exec(db, STMT_LOGIN_CHECK, 4, values, NULL, NULL,
 	    &st)) == NULL)
 		return st;
 	if (PQntuples(res) == 1)
@@ -699,27 +715,30 @@ db_login_check(struct db *db, const char *username,
 
 enum db_status
 db_login_failed(struct db *db, int64_t user_id, const char *username,
-    const struct db_client *client, const char *reason,
+    const char *addr, const struct db_client *client, const char *reason,
     const struct db_throttle_params *throttle)
 {
 	char idbuf[24], window[24], user_max[16], ip_max[16], lockout[24];
-	const char *values[9] = { idbuf, username, client->ip,
-	    client->user_agent, reason, window, user_max, ip_max, lockout };
+	char max_delay[24];
+	const char *values[11] = { idbuf, username, addr, client->ip,
+	    client->user_agent, reason, window, user_max, ip_max, lockout,
+	    max_delay };
 
 	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
 	snprintf(window, sizeof(window), "%ld", throttle->window);
 	snprintf(user_max, sizeof(user_max), "%d", throttle->user_max);
 	snprintf(ip_max, sizeof(ip_max), "%d", throttle->ip_max);
 	snprintf(lockout, sizeof(lockout), "%ld", throttle->lockout);
-	return db_exec_only(db, STMT_LOGIN_FAILED, 9, values, NULL, NULL);
+	snprintf(max_delay, sizeof(max_delay), "%ld", throttle->max_delay);
+	return db_exec_only(db, STMT_LOGIN_FAILED, 11, values, NULL, NULL);
 }
 
 enum db_status
-db_login_succeeded(struct db *db, const char *username)
+db_login_succeeded(struct db *db, const char *username, const char *addr)
 {
-	const char *values[1] = { username };
+	const char *values[2] = { username, addr };
 
-	return db_exec_only(db, STMT_LOGIN_SUCCEEDED, 1, values, NULL, NULL);
+	return db_exec_only(db, STMT_LOGIN_SUCCEEDED, 2, values, NULL, NULL);
 }
 
 /*

@@ -99,32 +99,39 @@ void		 db_user_free(struct db_user *user);
 enum db_status	 db_user_rehash(struct db *db, int64_t id, const char *old_hash,
 		    const char *new_hash);
 
-/* Login throttling (login_max_failures, ...). */
+/* Login throttling (login_max_failures, ...): sql/006_throttle_keys.sql. */
 struct db_throttle_params {
 	long		 window;
 	int		 user_max;
 	int		 ip_max;
 	long		 lockout;
+	long		 max_delay;
+	int		 prefix6;	/* IPv6 addresses are keyed by this prefix */
 };
 
 /*
- * Is a login for this name (as typed) from this address throttled?
- * *wait is the seconds until it may run (0: now); a throttled attempt is
- * recorded.
+ * Is a login for this name (as typed) from this address throttled?  addr
+ * is the address's throttling key (text_addr_key).  *wait is the seconds
+ * until it may run (0: now); a throttled attempt is counted on the
+ * throttle rows that refused it, and the first one of each lock writes a
+ * login_throttled event.
  */
 enum db_status	 db_login_check(struct db *db, const char *username,
-		    const struct db_client *client, long *wait);
+		    const char *addr, const struct db_client *client,
+		    long *wait);
 
 /*
  * Record a failed login (user_id 0 for an unknown user) and count it
- * against the name and the address.
+ * against the name from this address, the address, and the name.
  */
 enum db_status	 db_login_failed(struct db *db, int64_t user_id,
-		    const char *username, const struct db_client *client,
-		    const char *reason, const struct db_throttle_params *throttle);
+		    const char *username, const char *addr,
+		    const struct db_client *client, const char *reason,
+		    const struct db_throttle_params *throttle);
 
-/* A successful login clears its name's failures. */
-enum db_status	 db_login_succeeded(struct db *db, const char *username);
+/* A successful login clears its name's failures, and its name's from addr. */
+enum db_status	 db_login_succeeded(struct db *db, const char *username,
+		    const char *addr);
 
 /*
  * Create a session for a token digest under the per-user cap; fills id

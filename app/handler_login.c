@@ -18,6 +18,7 @@
 #include "handler.h"
 #include "hashslots.h"
 #include "log.h"
+#include "text.h"
 
 void
 handler_token_reply(struct response *resp, const struct token *tok,
@@ -66,6 +67,8 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 	enum db_status st;
 	const char *why, *hash, *reason = NULL;
 	char rehash[PASSWORD_HASH_MAX];
+	char addr[TEXT_ADDR_KEY_MIN > REMOTE_ADDR_MAX + 1 ? TEXT_ADDR_KEY_MIN :
+	    REMOTE_ADDR_MAX + 1];
 	unsigned long work = password_work_count();
 	unsigned long long blocks = password_work_blocks();
 	long wait;
@@ -77,15 +80,22 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 		return;
 	}
 	handler_client(req, &cbuf, &client);
+	/* An IPv6 client is counted by its prefix: it may own 2^64 addresses. */
+	text_addr_key(client.ip, ctx->throttle.prefix6, addr, sizeof(addr));
 
-	/* Throttled by name as typed or by address: no lookup, no hash. */
-	st = db_login_check(ctx->db, in.username, &client, &wait);
+	/*
+	 * Throttled by the address, by the name from this address, or (a
+	 * short, growing delay) by the name from everywhere: no lookup, no
+	 * hash.
+	 */
+	st = db_login_check(ctx->db, in.username, addr, &client, &wait);
 	if (st != DB_OK) {
 		handler_db_failure(resp, st, "login");
 		goto out;
 	}
 	if (wait > 0) {
-		log_info("login: throttled from %s for %ld s", client.ip, wait);
+		log_info("login: throttled from %s (%s) for %ld s", client.ip,
+		    addr, wait);
 		resp_error(resp, ERR_TOO_MANY_REQUESTS,
 		    "too many failed logins; try again later");
 		resp->retry_after = wait > INT32_MAX ? INT32_MAX : (int)wait;
@@ -141,8 +151,8 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 		log_info("login: failed for %s from %s: %s",
 		    st == DB_OK ? user.username : "an unknown user", client.ip,
 		    reason);
-		st = db_login_failed(ctx->db, user.id, in.username, &client,
-		    reason, &ctx->throttle);
+		st = db_login_failed(ctx->db, user.id, in.username, addr,
+		    &client, reason, &ctx->throttle);
 		if (st == DB_UNAVAILABLE) {
 			handler_db_failure(resp, st, "login");
 			goto out;
@@ -181,7 +191,7 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 		handler_db_failure(resp, st, "login");
 		goto out;
 	}
-	(void)db_login_succeeded(ctx->db, in.username);
+	(void)db_login_succeeded(ctx->db, in.username, addr);
 	handler_token_reply(resp, &tok, &sess);
 	handler_log_user(resp, user.id);
 out:

@@ -4,6 +4,7 @@
  *	text_utf8_valid		strict UTF-8 (RFC 3629)
  *	text_username_valid	what a username may be
  *	text_sanitize		make a header value safe to store and log
+ *	text_addr_key		the throttling key of a client address
  *	text_printable		no control characters
  *	text_no_control		nor C1 controls either
  *	text_uuid_valid		a session id's shape
@@ -11,8 +12,10 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "text.h"
@@ -54,6 +57,53 @@ text_utf8_valid(const char *s, size_t len)
 		p += n + 1;
 	}
 	return true;
+}
+
+_Static_assert(TEXT_ADDR_KEY_MIN >= INET6_ADDRSTRLEN + 4,
+    "TEXT_ADDR_KEY_MIN holds an IPv6 network and its length");
+
+char *
+text_addr_key(const char *addr, int prefix6, char *out, size_t outlen)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	struct in6_addr a6;
+	struct in_addr a4;
+	char text[INET6_ADDRSTRLEN];
+	int i;
+
+	if (outlen == 0)
+		return out;
+	if (addr == NULL)
+		addr = "";
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		goto ipv4;
+	if (inet_pton(AF_INET6, addr, &a6) != 1) {
+		snprintf(out, outlen, "%s", addr);	/* not an address */
+		return out;
+	}
+	if (memcmp(a6.s6_addr, mapped, sizeof(mapped)) == 0) {
+		memcpy(&a4, a6.s6_addr + 12, sizeof(a4));
+		goto ipv4;
+	}
+	prefix6 = prefix6 < 0 ? 0 : prefix6 > 128 ? 128 : prefix6;
+	for (i = 0; i < 16; i++) {
+		int keep = prefix6 - 8 * i;
+
+		if (keep <= 0)
+			a6.s6_addr[i] = 0;
+		else if (keep < 8)
+			a6.s6_addr[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	if (inet_ntop(AF_INET6, &a6, text, sizeof(text)) == NULL)
+		text[0] = '\0';
+	snprintf(out, outlen, "%s/%d", text, prefix6);
+	return out;
+ipv4:
+	if (inet_ntop(AF_INET, &a4, text, sizeof(text)) == NULL)
+		text[0] = '\0';
+	snprintf(out, outlen, "%s", text);
+	return out;
 }
 
 bool

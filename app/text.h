@@ -24,6 +24,17 @@ bool	text_username_valid(const char *s, size_t len);
  */
 char	*text_sanitize(const char *in, char *out, size_t max);
 
+/*
+ * The key an address is throttled by, into out (outlen bytes): an IPv4
+ * address as itself ("192.0.2.7", a /32), an IPv4-mapped IPv6 address
+ * (::ffff:192.0.2.7) as the IPv4 address it maps, any other IPv6 address
+ * as its network of prefix6 bits (32..128) with the length
+ * ("2001:db8:1:2::/64").  Anything that is not an address is copied as it
+ * is (truncated to fit).  Returns out.
+ */
+#define TEXT_ADDR_KEY_MIN	(46 + 4)	/* INET6_ADDRSTRLEN + "/128" */
+char	*text_addr_key(const char *addr, int prefix6, char *out, size_t outlen);
+
 /* Is s[0..len) free of control characters (C0, DEL)?  UTF-8 is not checked. */
 bool	text_printable(const char *s, size_t len);
 

@@ -59,9 +59,8 @@ is "$(tail -n 1 "$H_DIR/due.out")" "done" "the client gets to its end"
 is "$(daemon_requests | tr '\n' ';')" \
 	"POST /login 200;POST /refresh 200;authorizer GET /api/whoami.cgi 200;POST /refresh 200;authorizer GET /api/whoami.cgi 200;POST /logout 200;GET /validate 401;" \
 	"the daemon saw: login, refresh, call, refresh, call, logout, validate refused"
-is "$(sql "SELECT count(*) FROM mdauth.auth_events
-	WHERE session_id = :'s' AND event = 'refresh'" s="$session")" 2 \
-	"the database holds the two refreshes of the session"
+is "$(sql "SELECT refresh_count FROM mdauth.sessions WHERE id = :'s'" s="$session")" 2 \
+	"the database counts the two refreshes of the session"
 is "$(sql "SELECT revoked_reason FROM mdauth.sessions WHERE id = :'s'" s="$session")" logout \
 	"the session is revoked by the logout"
 is "$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'u' AND revoked_at IS NULL" \

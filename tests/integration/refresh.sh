@@ -1,7 +1,8 @@
 #!/bin/bash
 # POST /refresh: a new token for the same session, the old one dead at
-# once, the absolute lifetime unmoved; dead tokens refused; and of two
-# concurrent refreshes of one token exactly one wins.
+# once, the absolute lifetime unmoved; dead tokens refused; of two
+# concurrent refreshes of one token exactly one wins; and a session writes
+# at most one refresh event a minute, counting every refresh.
 . "$(dirname "$0")/lib.sh"
 
 h_setup workers=2 token_ttl=60 touch_interval=30
@@ -125,6 +126,8 @@ is "$(sql "SELECT count(*) FROM mdauth.auth_events
 	AND ip = '127.0.0.1' AND user_agent = 'refresh-test/1.0'" \
 	uid="$ALICE_ID" sid="$session")" 1 \
 	"a refresh writes one refresh event with user, session, address and user agent"
+is "$(sql "SELECT detail FROM mdauth.auth_events WHERE event = 'refresh' AND session_id = :'sid'" \
+	sid="$session")" "refresh 1 of the session" "the event's detail counts the session's refreshes"
 is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'refresh'")" 1 \
 	"a refused refresh writes no refresh event"
 
@@ -199,8 +202,7 @@ race_session=$SESSION_ID
 row_bad=''
 live_bad=''
 old_bad=''
-count_before=$(sql "SELECT count(*) FROM mdauth.auth_events
-	WHERE event = 'refresh' AND session_id = :'sid'" sid="$race_session")
+count_before=$(sql "SELECT refresh_count FROM mdauth.sessions WHERE id = :'sid'" sid="$race_session")
 for round in 1 2 3 4 5 6 7 8 9 10; do
 	h_refresh_bg a "$token"
 	pid_a=$H_BG_PID
@@ -238,9 +240,8 @@ done
 is "$row_bad" "" "after each round the session row holds the winner's token (rounds failing listed)"
 is "$live_bad" "" "after each round the winner's token validates (rounds failing listed)"
 is "$old_bad" "" "after each round the token both refreshed is dead (rounds failing listed)"
-is "$(sql "SELECT count(*) FROM mdauth.auth_events
-	WHERE event = 'refresh' AND session_id = :'sid'" sid="$race_session")" \
-	$((count_before + 10)) "ten rounds wrote ten refresh events (one per winner)"
+is "$(sql "SELECT refresh_count FROM mdauth.sessions WHERE id = :'sid'" sid="$race_session")" \
+	$((count_before + 10)) "ten rounds counted ten refreshes in the session's refresh_count (one per winner)"
 
 # The same race made certain: another connection holds the session's row
 # lock while both refreshes arrive, so that both are inside the database
@@ -293,6 +294,40 @@ is "$STATUS" 200 "after the held rounds the last winner's token validates"
 is "$(sql "SELECT count(*) FROM mdauth.sessions
 	WHERE id = :'sid' AND token_hash = sha256(convert_to(:'tok', 'UTF8'))" \
 	sid="$race_session" tok="$token")" 1 "and the session row holds that token"
+
+# --- refresh events are bounded ----------------------------------------------
+# A refresh costs no password hash: a client looping on it must not write
+# a row each time.  At most one refresh event per session a minute; the
+# session row counts every refresh, and the next event gives the count.
+h_login_ok bob 'bob password 1234' loop
+token=$TOKEN
+loop_session=$SESSION_ID
+events_before=$(sql "SELECT count(*) FROM mdauth.auth_events")
+codes=
+for ((i = 1; i <= 30; i++)); do
+	h_refresh "$token"
+	codes="$codes$STATUS "
+	token=$(json token)
+done
+is "$codes" "$(repeat_words 30 200)" "30 refreshes in a row of one session answer 200"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'refresh'
+	AND session_id = :'sid'" sid="$loop_session")" 1 "they write one refresh event"
+is "$(($(sql "SELECT count(*) FROM mdauth.auth_events") - events_before))" 1 \
+	"and no other auth_events row"
+is "$(sql "SELECT refresh_count FROM mdauth.sessions WHERE id = :'sid'" sid="$loop_session")" 30 \
+	"the session row counts all 30 refreshes"
+sql "UPDATE mdauth.sessions SET refresh_logged_at = now() - interval '61 seconds'
+	WHERE id = :'sid'" sid="$loop_session" >/dev/null
+h_refresh "$token"
+is "$STATUS" 200 "a refresh a minute after the last refresh event answers 200"
+token=$(json token)
+is "$(sql "SELECT string_agg(detail, ', ' ORDER BY id) FROM mdauth.auth_events
+	WHERE event = 'refresh' AND session_id = :'sid'" sid="$loop_session")" \
+	"refresh 1 of the session, refresh 31 of the session" \
+	"and writes the session's second refresh event, which gives its count (31)"
+h_refresh "$token"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'refresh'
+	AND session_id = :'sid'" sid="$loop_session")" 2 "the refresh right after it writes none"
 
 # --- secrets ---------------------------------------------------------------
 is "$(h_events_holding "${H_TOKENS[@]}")" "" "no auth_events row contains an issued token"

@@ -98,7 +98,9 @@ test_defaults(void)
 	ok(c.login_failure_window == 300,
 	    "default login_failure_window is 300 s");
 	ok(c.login_lockout == 900, "default login_lockout is 900 s");
+	ok(c.login_max_delay == 60, "default login_max_delay is 60 s");
 	ok(c.ip_max_failures == 50, "default ip_max_failures is 50");
+	ok(c.ip_throttle_prefix6 == 64, "default ip_throttle_prefix6 is 64");
 	ok(c.require_tls, "default require_tls is yes");
 	ok(c.max_body == 16384, "default max_body is 16384 bytes");
 	ok(c.log_level == LOG_LEVEL_INFO, "default log_level is info");
@@ -138,7 +140,9 @@ test_every_key(void)
 	    "login_max_failures = 10\n"
 	    "login_failure_window = 600\n"
 	    "login_lockout = 1800\n"
+	    "login_max_delay = 120\n"
 	    "ip_max_failures = 100\n"
+	    "ip_throttle_prefix6 = 56\n"
 	    "require_tls = no\n"
 	    "max_body = 4096\n"
 	    "log_level = debug\n";
@@ -176,7 +180,9 @@ test_every_key(void)
 	ok(c.login_max_failures == 10, "login_max_failures is set");
 	ok(c.login_failure_window == 600, "login_failure_window is set");
 	ok(c.login_lockout == 1800, "login_lockout is set");
+	ok(c.login_max_delay == 120, "login_max_delay is set");
 	ok(c.ip_max_failures == 100, "ip_max_failures is set");
+	ok(c.ip_throttle_prefix6 == 56, "ip_throttle_prefix6 is set");
 	ok(!c.require_tls, "require_tls = no is false");
 	ok(c.max_body == 4096, "max_body is set");
 	ok(c.log_level == LOG_LEVEL_DEBUG, "log_level = debug is set");
@@ -315,6 +321,12 @@ test_bad_values(void)
 	    "workers above its maximum is an error stating the range");
 	ok(fails_at("max_requests = 99999999999999999999999\n", 1, "integer"),
 	    "an integer that overflows is an error");
+	ok(fails_at("ip_throttle_prefix6 = 31\n", 1, "from 32 to 128"),
+	    "ip_throttle_prefix6 below 32 is an error stating the range");
+	ok(fails_at("ip_throttle_prefix6 = 129\n", 1, "from 32 to 128"),
+	    "ip_throttle_prefix6 above 128 is an error stating the range");
+	ok(fails_at("login_max_delay = 0\n", 1, "login_max_delay"),
+	    "login_max_delay = 0 is an error");
 	ok(fails_at("db_timeout = 0\n", 1, "db_timeout"),
 	    "db_timeout = 0 is an error");
 	ok(fails_at("token_ttl = 0\n", 1, "token_ttl"),

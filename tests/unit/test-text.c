@@ -1,6 +1,7 @@
 /*
  * test-text.c -- strict UTF-8 (RFC 3629), what a username may be, header
- * values made safe to store and log, and constant-time comparison.
+ * values made safe to store and log, the throttling key of an address,
+ * and constant-time comparison.
  */
 #include "config.h"
 
@@ -173,9 +174,52 @@ test_equal(void)
 	    "only n bytes are compared");
 }
 
+/* KEY is text_addr_key(ADDR, PREFIX6). */
+#define ADDR_KEY(addr, prefix6, key) do {				\
+	char out_[TEXT_ADDR_KEY_MIN];					\
+									\
+	text_addr_key((addr), (prefix6), out_, sizeof(out_));		\
+	ok(strcmp(out_, (key)) == 0, "the key of %s with /%d IPv6 "	\
+	    "prefixes is %s (got %s)", (addr), (prefix6), (key), out_);	\
+} while (0)
+
+static void
+test_addr_key(void)
+{
+	char small[8];
+
+	ADDR_KEY("192.0.2.7", 64, "192.0.2.7");
+	ADDR_KEY("192.0.2.7", 32, "192.0.2.7");
+	ADDR_KEY("::ffff:192.0.2.7", 64, "192.0.2.7");
+	ADDR_KEY("::FFFF:c000:0207", 48, "192.0.2.7");
+	ADDR_KEY("2001:db8:1:2:3:4:5:6", 64, "2001:db8:1:2::/64");
+	ADDR_KEY("2001:DB8:1:2::ffff", 64, "2001:db8:1:2::/64");
+	ADDR_KEY("2001:db8:1:3::1", 64, "2001:db8:1:3::/64");
+	ADDR_KEY("2001:db8:1:2:3:4:5:6", 48, "2001:db8:1::/48");
+	ADDR_KEY("2001:db8:1:2:3:4:5:6", 56, "2001:db8:1::/56");
+	ADDR_KEY("2001:db8:1:ff:3:4:5:6", 60, "2001:db8:1:f0::/60");
+	ADDR_KEY("2001:db8:1:2:3:4:5:6", 128, "2001:db8:1:2:3:4:5:6/128");
+	ADDR_KEY("2001:db8:1:2:3:4:5:6", 127, "2001:db8:1:2:3:4:5:6/127");
+	ADDR_KEY("2001:db8:1:2:3:4:5:7", 127, "2001:db8:1:2:3:4:5:6/127");
+	ADDR_KEY("2001:db8:ffff:2::1", 33, "2001:db8:8000::/33");
+	ADDR_KEY("::1", 64, "::/64");
+	ADDR_KEY("::1", 128, "::1/128");
+	ADDR_KEY("", 64, "");
+	ADDR_KEY("unix:/run/x", 64, "unix:/run/x");
+	ADDR_KEY("192.0.2.7.8", 64, "192.0.2.7.8");
+	ADDR_KEY("fe80::1%eth0", 64, "fe80::1%eth0");
+	text_addr_key("not an address at all", 64, small, sizeof(small));
+	ok(strcmp(small, "not an ") == 0,
+	    "a key that does not fit is truncated, not overrun");
+	text_addr_key("2001:db8::1", 64, small, sizeof(small));
+	ok(strcmp(small, "2001:db") == 0,
+	    "an IPv6 key that does not fit is truncated too");
+}
+
 int
 main(void)
 {
+	test_addr_key();
 	test_utf8();
 	test_username();
 	test_no_control();
