@@ -218,7 +218,8 @@ is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'login_success'
 	"a login writes a login_success event with the user, the session, ip and user agent"
 is "$(sql "SELECT string_agg(DISTINCT event, ' ' ORDER BY event) FROM mdauth.auth_events
 	WHERE event NOT IN ('login_success', 'login_failure', 'logout', 'refresh', 'revoke',
-	'eviction', 'logout_all', 'session_limit_reached', 'user_disabled')")" "" \
+	'eviction', 'logout_all', 'session_limit_reached', 'user_disabled',
+	'token_reuse')")" "" \
 	"every auth_events row is one of the documented events"
 
 # --- search_path -----------------------------------------------------------------
