@@ -1,4 +1,5 @@
--- 007_rotation.sql -- a refreshed token presented again ends its session.
+-- 007_rotation.sql -- a refreshed token presented again ends its session;
+-- a new password ends the user's sessions.
 
 -- Each session keeps the digest of the token its last refresh replaced
 -- (one generation).  That token is dead; whoever presents it again either
@@ -49,3 +50,53 @@ $$;
 
 REVOKE ALL ON FUNCTION mdauth.token_reused(uuid, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mdauth.token_reused(uuid, text, text) TO mdauth_app;
+
+-- Set a user's password hash (an argon2id PHC string, as
+-- "mdauthctl hash-password" prints it) and, unless p_keep_sessions, end
+-- every live session of the user: whoever knew the old password may have
+-- logged in with it (ASVS 4.0.3 V3.3.3).  Each session ended gets a
+-- 'revoke' event (detail 'password_changed'), and the change a
+-- 'password_changed' event.  Returns how many sessions ended.  An unknown
+-- user (name case-insensitive) is an error, SQLSTATE P0002, as is a hash
+-- that is not argon2id (a password given in clear by mistake, say).
+CREATE FUNCTION mdauth.set_password(p_username text, p_phc text,
+    p_keep_sessions boolean DEFAULT false)
+RETURNS integer LANGUAGE plpgsql
+SET search_path = pg_catalog, mdauth AS $$
+DECLARE
+    uid bigint;
+    ended integer := 0;
+BEGIN
+    IF p_phc IS NULL OR p_phc NOT LIKE '$argon2id$%' THEN
+        RAISE EXCEPTION 'not an argon2id PHC string'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'mdauthctl hash-password prints one.';
+    END IF;
+    UPDATE mdauth.users u SET password_hash = p_phc, updated_at = now()
+     WHERE lower(u.username) = lower(p_username)
+    RETURNING u.id INTO uid;
+    IF uid IS NULL THEN
+        RAISE EXCEPTION 'no such user: %', p_username
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    IF NOT coalesce(p_keep_sessions, false) THEN
+        WITH r AS (
+            UPDATE mdauth.sessions s
+               SET revoked_at = now(), revoked_reason = 'password_changed'
+             WHERE s.user_id = uid AND s.revoked_at IS NULL
+               AND s.expires_at > now() AND s.absolute_expires_at > now()
+            RETURNING s.id)
+        INSERT INTO mdauth.auth_events (event, user_id, session_id, detail)
+        SELECT 'revoke', uid, r.id, 'password_changed' FROM r;
+        GET DIAGNOSTICS ended = ROW_COUNT;
+    END IF;
+    INSERT INTO mdauth.auth_events (event, user_id, detail)
+    VALUES ('password_changed', uid,
+            CASE WHEN coalesce(p_keep_sessions, false)
+                 THEN 'sessions kept'
+                 ELSE format('%s sessions ended', ended) END);
+    RETURN ended;
+END
+$$;
+
+REVOKE ALL ON FUNCTION mdauth.set_password(text, text, boolean) FROM PUBLIC;

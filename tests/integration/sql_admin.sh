@@ -1,8 +1,9 @@
 #!/bin/bash
-# Administration in SQL (sql/002_admin.sql): the active_sessions view and
-# the functions revoke_session, revoke_user_sessions, disable_user,
-# enable_user and prune; each takes effect on the next request in every
-# worker, and leaves its trace in auth_events.
+# Administration in SQL (sql/002_admin.sql, sql/007_rotation.sql): the
+# active_sessions view and the functions revoke_session,
+# revoke_user_sessions, disable_user, enable_user, set_password and prune;
+# each takes effect on the next request in every worker, and leaves its
+# trace in auth_events.
 . "$(dirname "$0")/lib.sh"
 
 # Several sessions of one user: above the default cap of 5.
@@ -156,6 +157,59 @@ is "$(validate_codes 3 "$b1_token" "$b2_token")" "$(repeat_words 6 401)" \
 	"the sessions ended by disable_user stay dead after enable_user"
 is "$(sql "SELECT mdauth.enable_user('nobody')")" f "enable_user of an unknown user returns false"
 
+# --- set_password --------------------------------------------------------------
+# A new password ends the user's live sessions (ASVS 4.0.3 V3.3.3), unless
+# asked to keep them; an unknown user or a hash in clear is an error.
+is "$(h_result 'set_password(text,text,boolean)')" integer \
+	"mdauth.set_password(text, text, boolean) returns integer"
+PW2='a second password for alice'
+H_PASSWORDS+=("$PW2")
+hash2=$(h_ctl hash-password --password-stdin <<<"$PW2") || bail "hash-password failed"
+h_login_ok alice "$PW" p1
+p1_token=$TOKEN
+h_login_ok alice "$PW" p2
+p2_token=$TOKEN
+h_login_ok bob "$PW" 'bob tablet'
+b4_token=$TOKEN
+alice_live=$(sql "SELECT count(*) FROM mdauth.active_sessions WHERE user_id = :'uid'" uid="$ALICE_ID")
+ok "alice has live sessions to end (so the checks below check something)" test "$alice_live" -ge 2
+is "$(sql "SELECT mdauth.set_password('Alice', :'h')" h="$hash2")" "$alice_live" \
+	"set_password('Alice', phc) returns how many live sessions it ended (name case-insensitive)"
+is "$(validate_codes 3 "$p1_token" "$p2_token")" "$(repeat_words 6 401)" \
+	"after set_password the user's tokens are refused (all workers)"
+is "$(validate_codes 3 "$b4_token")" "$(repeat_words 3 200)" "set_password leaves other users' sessions live"
+login alice "$PW"
+expect_error 401 invalid_credentials "after set_password the old password fails"
+h_login_ok alice "$PW2" p3
+p3_token=$TOKEN
+is "$STATUS" 200 "after set_password the new password logs in"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'revoke'
+	AND detail = 'password_changed' AND user_id = :'uid'" uid="$ALICE_ID")" "$alice_live" \
+	"set_password writes a revoke event (detail password_changed) for each session it ended"
+is "$(sql "SELECT detail FROM mdauth.auth_events WHERE event = 'password_changed'
+	AND user_id = :'uid'" uid="$ALICE_ID")" "$alice_live sessions ended" \
+	"set_password writes one password_changed event that says how many sessions ended"
+is "$(sql "SELECT mdauth.set_password('alice', :'h', true)" h="$hash2")" 0 \
+	"set_password(..., keep_sessions => true) returns 0"
+is "$(validate_codes 3 "$p3_token")" "$(repeat_words 3 200)" \
+	"with keep_sessions the user's sessions stay live"
+is "$(sql "SELECT detail FROM mdauth.auth_events WHERE event = 'password_changed'
+	AND user_id = :'uid' ORDER BY id DESC LIMIT 1" uid="$ALICE_ID")" 'sessions kept' \
+	"with keep_sessions the password_changed event says the sessions were kept"
+err=$(sql "\\set VERBOSITY verbose
+	SELECT mdauth.set_password('nobody', :'h')" h="$hash2" 2>&1)
+like "$err" 'P0002: no such user: nobody' \
+	"set_password of an unknown user is an error that names it, SQLSTATE P0002 (no_data_found)"
+err=$(sql "SELECT mdauth.set_password('alice', 'hunter2 in clear')" 2>&1)
+like "$err" 'not an argon2id PHC string' "set_password refuses a value that is not an argon2id hash"
+login alice "$PW2"
+is "$STATUS" 200 "and the refusal left the password as it was"
+ok "the daemon's role cannot call set_password" \
+	h_daemon_refused "SELECT mdauth.set_password('bob', '$hash2')"
+# alice's first password again, for the checks below.
+sql "SELECT mdauth.set_password('alice', :'h')" \
+	h="$(h_ctl hash-password --password-stdin <<<"$PW")" >/dev/null
+
 # --- plain SQL ---------------------------------------------------------------
 h_login_ok carol "$PW" 'carol laptop'
 c2_token=$TOKEN
@@ -219,7 +273,7 @@ is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'login_success'
 is "$(sql "SELECT string_agg(DISTINCT event, ' ' ORDER BY event) FROM mdauth.auth_events
 	WHERE event NOT IN ('login_success', 'login_failure', 'logout', 'refresh', 'revoke',
 	'eviction', 'logout_all', 'session_limit_reached', 'user_disabled',
-	'token_reuse')")" "" \
+	'token_reuse', 'password_changed')")" "" \
 	"every auth_events row is one of the documented events"
 
 # --- search_path -----------------------------------------------------------------
