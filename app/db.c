@@ -273,6 +273,8 @@ struct db {
 #define DB_RETRY_INTERVAL	1.0
 #define DB_SLOW_FAILURE		0.5	/* seconds */
 
+/* The SQLSTATE of a refusal by design (sql/007_rotation.sql). */
+#define DB_SQLSTATE_REFUSED	"MDA01"
 
 static double
 db_clock(void)
@@ -552,8 +554,20 @@ db_unavailable(const PGresult *res)
 }
 
 /*
+ * Did a function of the schema refuse by design (RAISE ... ERRCODE
+ * 'MDA01': session_open for a user disabled meanwhile)?  Not a bug.
+ */
+static bool
+db_refused(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL && strcmp(state, DB_SQLSTATE_REFUSED) == 0;
+}
+
+/*
  * Run a prepared statement.  Returns the result (PQclear it) with DB_OK,
- * or NULL with DB_UNAVAILABLE or DB_ERROR in *st.
+ * or NULL with DB_UNAVAILABLE, DB_REFUSED or DB_ERROR in *st.
  */
 static PGresult *
 db_exec(struct db *db, enum db_stmt stmt, int n, const char *const *values,
@@ -613,6 +627,14 @@ db_exec(struct db *db, enum db_stmt stmt, int n, const char *const *values,
 					continue;	/* a stale connection: retry once */
 			}
 			break;
+		}
+		if (db_refused(res)) {
+			log_debug("db: %s: %.*s", db_stmts[stmt].name,
+			    (int)strcspn(PQresultErrorMessage(res), "\n"),
+			    PQresultErrorMessage(res));
+			PQclear(res);
+			*st = DB_REFUSED;
+			return NULL;
 		}
 		log_error("db: %s: %.*s", db_stmts[stmt].name,
 		    (int)strcspn(PQresultErrorMessage(res), "\n"),

@@ -17,6 +17,7 @@ enum db_status {
 	DB_NOT_FOUND,
 	DB_UNAVAILABLE,		/* cannot reach PostgreSQL: 503 */
 	DB_ERROR,		/* the statement failed: a bug, 500 */
+	DB_REFUSED,		/* a function of the schema said no (SQLSTATE MDA01) */
 	DB_STATUS__MAX
 };
 
@@ -130,6 +131,7 @@ enum db_status	 db_login_succeeded(struct db *db, const char *username);
 /*
  * Create a session for a token digest under the per-user cap; fills id
  * and expiry.  DB_NOT_FOUND: the cap is reached and the policy is reject.
+ * DB_REFUSED: the user was disabled (or deleted) since it was looked up.
  */
 enum db_status	 db_session_create(struct db *db, int64_t user_id,
 		    const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,

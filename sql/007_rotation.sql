@@ -1,5 +1,6 @@
 -- 007_rotation.sql -- a refreshed token presented again ends its session;
--- a new password ends the user's sessions.
+-- a new password ends the user's sessions; no session for a user disabled
+-- while logging in.
 
 -- Each session keeps the digest of the token its last refresh replaced
 -- (one generation).  That token is dead; whoever presents it again either
@@ -100,3 +101,70 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION mdauth.set_password(text, text, boolean) FROM PUBLIC;
+
+-- session_open as in 002_admin.sql, and the user's row, once locked, must
+-- not be disabled (nor gone): a user disabled between the daemon's
+-- password check and this call gets no session.  disable_user() updates
+-- the same row, so the lock orders the two: either the user is disabled
+-- first and nothing opens, or the session opens first and disable_user()
+-- revokes it.  Refused with SQLSTATE MDA01, which the daemon answers
+-- 401 invalid_credentials like any disabled user's login.
+CREATE OR REPLACE FUNCTION mdauth.session_open(
+    p_user_id bigint, p_token_hash bytea, p_device text, p_ip text,
+    p_user_agent text, p_ttl bigint, p_max_lifetime bigint,
+    p_cap integer, p_policy text)
+RETURNS TABLE (session_id uuid, expires_at timestamptz)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, mdauth AS $$
+DECLARE
+    live integer;
+    disabled boolean;
+BEGIN
+    SELECT u.disabled_at IS NOT NULL INTO disabled
+      FROM mdauth.users u WHERE u.id = p_user_id FOR UPDATE;
+    IF disabled IS NULL OR disabled THEN
+        RAISE EXCEPTION 'user % is disabled or gone: no session', p_user_id
+            USING ERRCODE = 'MDA01';
+    END IF;
+
+    SELECT count(*) INTO live FROM mdauth.sessions s
+     WHERE s.user_id = p_user_id AND s.revoked_at IS NULL
+       AND s.expires_at > now() AND s.absolute_expires_at > now();
+
+    IF live >= p_cap THEN
+        IF p_policy = 'reject' THEN
+            INSERT INTO mdauth.auth_events (event, user_id, ip, user_agent, detail)
+            VALUES ('session_limit_reached', p_user_id, p_ip, p_user_agent,
+                    format('%s live sessions', live));
+            RETURN;
+        END IF;
+        WITH evicted AS (
+            UPDATE mdauth.sessions s
+               SET revoked_at = now(), revoked_reason = 'evicted'
+             WHERE s.id IN (
+                   SELECT o.id FROM mdauth.sessions o
+                    WHERE o.user_id = p_user_id AND o.revoked_at IS NULL
+                      AND o.expires_at > now() AND o.absolute_expires_at > now()
+                    ORDER BY o.last_used_at, o.created_at
+                    LIMIT live - p_cap + 1)
+            RETURNING s.id)
+        INSERT INTO mdauth.auth_events (event, user_id, session_id, ip, user_agent, detail)
+        SELECT 'eviction', p_user_id, e.id, p_ip, p_user_agent,
+               'session limit reached'
+          FROM evicted e;
+    END IF;
+
+    RETURN QUERY
+    WITH s AS (
+        INSERT INTO mdauth.sessions (user_id, token_hash, device, ip,
+                                     user_agent, expires_at, absolute_expires_at)
+        VALUES (p_user_id, p_token_hash, p_device, p_ip, p_user_agent,
+                now() + least(p_ttl, p_max_lifetime) * interval '1 second',
+                now() + p_max_lifetime * interval '1 second')
+        RETURNING id, sessions.expires_at),
+    e AS (
+        INSERT INTO mdauth.auth_events (event, user_id, session_id, ip, user_agent)
+        SELECT 'login_success', p_user_id, s.id, p_ip, p_user_agent FROM s)
+    SELECT s.id, s.expires_at FROM s;
+END
+$$;

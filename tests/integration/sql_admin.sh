@@ -3,7 +3,7 @@
 # active_sessions view and the functions revoke_session,
 # revoke_user_sessions, disable_user, enable_user, set_password and prune;
 # each takes effect on the next request in every worker, and leaves its
-# trace in auth_events.
+# trace in auth_events.  And session_open refuses a disabled user.
 . "$(dirname "$0")/lib.sh"
 
 # Several sessions of one user: above the default cap of 5.
@@ -209,6 +209,51 @@ ok "the daemon's role cannot call set_password" \
 # alice's first password again, for the checks below.
 sql "SELECT mdauth.set_password('alice', :'h')" \
 	h="$(h_ctl hash-password --password-stdin <<<"$PW")" >/dev/null
+
+# --- session_open refuses a disabled user ------------------------------------
+# The daemon calls it after the password check; a user disabled in
+# between must not get a session (the user's row is locked, then checked).
+is "$(h_result 'session_open(bigint,bytea,text,text,text,bigint,bigint,integer,text)')" \
+	'TABLE(session_id uuid, expires_at timestamp with time zone)' \
+	"session_open keeps its signature"
+ok "the daemon's role may still call session_open" \
+	h_as_daemon "SELECT * FROM mdauth.session_open($BOB_ID, sha256('open 1'), 'x', '127.0.0.1',
+		'psql', 60, 600, 10, 'evict_oldest')"
+sql "UPDATE mdauth.users SET disabled_at = now() WHERE id = :'uid'" uid="$BOB_ID"
+sessions_before=$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'uid'" uid="$BOB_ID")
+err=$(sql "\\set VERBOSITY verbose
+	SELECT * FROM mdauth.session_open(:'uid', sha256('open 2'), 'x', '127.0.0.1',
+	'psql', 60, 600, 10, 'evict_oldest')" uid="$BOB_ID" 2>&1)
+like "$err" 'MDA01: user [0-9]+ is disabled' \
+	"session_open for a disabled user is an error that says so, SQLSTATE MDA01"
+is "$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'uid'" uid="$BOB_ID")" \
+	"$sessions_before" "session_open opened no session for the disabled user"
+sql "UPDATE mdauth.users SET disabled_at = NULL WHERE id = :'uid'" uid="$BOB_ID"
+is "$(sql "SELECT count(*) FROM mdauth.session_open(:'uid', sha256('open 4'), 'x', '127.0.0.1',
+	'psql', 60, 600, 10, 'evict_oldest')" uid="$BOB_ID")" 1 \
+	"once enabled again, session_open opens a session"
+
+# The daemon's side of it, raced for real: dora's row is locked while her
+# login checks the password, so that the login waits inside session_open;
+# the lock's transaction disables her and commits; session_open then finds
+# her disabled.  The login is refused like any disabled user's.
+h_user_add dora "$PW"
+DORA_ID=$(sql "SELECT id FROM mdauth.users WHERE username = 'dora'")
+h_lock_rows 1 "SELECT 'locked' FROM mdauth.users WHERE username = 'dora' FOR UPDATE"
+h_bg dora /login -H 'Content-Type: application/json' \
+	--data-binary "$(jq -cn --arg p "$PW" '{username: "dora", password: $p}')"
+pid_dora=$H_BG_PID
+ok "the login waits for dora's row inside session_open" h_wait_for 10 h_lock_waiters 1
+printf "UPDATE mdauth.users SET disabled_at = now() WHERE username = 'dora';\n" >&"$H_LOCKFD"
+h_unlock_rows
+wait "$pid_dora"
+is "$(cat "$H_DIR/dora.status")" 401 "a user disabled during her login gets 401"
+is "$(jq -r .error "$H_DIR/dora.body")" invalid_credentials "... invalid_credentials, as any disabled user"
+is "$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'uid'" uid="$DORA_ID")" 0 \
+	"... and no session"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'login_failure'
+	AND user_id = :'uid' AND detail = 'user disabled'" uid="$DORA_ID")" 1 \
+	"... recorded as a login_failure with detail 'user disabled'"
 
 # --- plain SQL ---------------------------------------------------------------
 h_login_ok carol "$PW" 'carol laptop'
