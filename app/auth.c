@@ -8,6 +8,8 @@
  *	auth_bearer_digest	header -> digest, with the 400/401 of RFC 6750
  *	auth_bearer		digest -> live session, or 401/503
  *	auth_token		the same for a token given without a header
+ *	auth_token_reused	the warning for a replaced token presented again
+ *	auth_reused_reply	and its 401
  */
 #include "config.h"
 
@@ -100,12 +102,32 @@ auth_bearer_digest(const struct ctx *ctx, const struct request *req,
 	return AUTH_OK;
 }
 
+void
+auth_token_reused(const struct db_session *sess, const struct db_client *client,
+    const char *what)
+{
+	log_warn("%s: token reuse: a token replaced by a refresh was presented "
+	    "again from %s; session %s of user %" PRId64 " is revoked",
+	    what, client->ip, sess->id, sess->user_id);
+}
+
+void
+auth_reused_reply(struct response *resp)
+{
+	resp_error(resp, ERR_INVALID_TOKEN, "the token was replaced by a "
+	    "refresh; the session is revoked");
+	resp->challenge = CHALLENGE_INVALID_TOKEN;
+}
+
 /* A token's digest -> live session, or the 401/503 of a dead one. */
 static enum auth_result
-auth_lookup(struct ctx *ctx, const uint8_t digest[TOKEN_DIGEST_LEN],
-    bool known_shape, struct response *resp, struct db_session *sess)
+auth_lookup(struct ctx *ctx, const struct request *req,
+    const uint8_t digest[TOKEN_DIGEST_LEN], bool known_shape,
+    struct response *resp, struct db_session *sess)
 {
 	const char *why = "the token is unknown";
+	struct client_buf cbuf;
+	struct db_client client;
 	enum db_status st;
 
 	/*
@@ -114,7 +136,15 @@ auth_lookup(struct ctx *ctx, const uint8_t digest[TOKEN_DIGEST_LEN],
 	 * guess reveals nothing about a real token, so timing is no concern.
 	 */
 	if (known_shape) {
-		st = db_session_lookup(ctx->db, digest, &ctx->session, sess);
+		handler_client(req, &cbuf, &client);
+		st = db_session_lookup(ctx->db, digest, &ctx->session, &client,
+		    sess);
+		if (st == DB_OK && sess->state == SESSION_REUSED) {
+			auth_token_reused(sess, &client, "auth");
+			handler_log_user(resp, sess->user_id);
+			auth_reused_reply(resp);
+			return AUTH_FAILED;
+		}
 		if (st == DB_OK) {
 			if (sess->state == SESSION_LIVE)
 				return AUTH_OK;
@@ -139,17 +169,17 @@ auth_bearer(struct ctx *ctx, const struct request *req, struct response *resp,
 
 	if (auth_bearer_digest(ctx, req, resp, digest, &known_shape) != AUTH_OK)
 		return AUTH_FAILED;
-	return auth_lookup(ctx, digest, known_shape, resp, sess);
+	return auth_lookup(ctx, req, digest, known_shape, resp, sess);
 }
 
 enum auth_result
-auth_token(struct ctx *ctx, const char *token, struct response *resp,
-    struct db_session *sess)
+auth_token(struct ctx *ctx, const struct request *req, const char *token,
+    struct response *resp, struct db_session *sess)
 {
 	uint8_t digest[TOKEN_DIGEST_LEN];
 	size_t len = strlen(token);
 
 	token_digest(token, len, digest);
-	return auth_lookup(ctx, digest, token_well_formed(token, len), resp,
+	return auth_lookup(ctx, req, digest, token_well_formed(token, len), resp,
 	    sess);
 }

@@ -47,7 +47,7 @@
 #include "log.h"
 
 const char *const session_state_names[SESSION_STATE__MAX] = {
-	"live", "expired", "revoked",
+	"live", "expired", "revoked", "reused",
 };
 
 /* A session writes at most one refresh event per this many seconds. */
@@ -74,6 +74,28 @@ struct db_stmt_def {
 	const char	*name;
 	const char	*sql;
 };
+
+/*
+ * Refresh-token reuse detection, the common end of the statements that
+ * take a token (lookup, revoke, refresh): when the CTE named cte found no
+ * session whose current token is the digest, and only then, look the
+ * digest up among the tokens a refresh replaced.  That is one indexed
+ * probe, and the live path never runs it (the NOT EXISTS is a one-time
+ * test that gates the scan).  A replaced token presented again revokes
+ * its session through mdauth.token_reused() (sql/007_rotation.sql), which
+ * writes the token_reuse event with ip and agent.  Gives CTE r: id,
+ * user_id, and state 3 when this statement revoked the session, 2 when it
+ * was revoked already.  The search runs in the statement's snapshot, so
+ * the loser of two concurrent refreshes, which began before the winner's
+ * rotation committed, does not take it for a reuse.
+ */
+#define SESSION_REUSE(cte, digest, ip, agent) \
+	"r AS (" \
+	" SELECT x.id, x.user_id, CASE WHEN mdauth.token_reused(x.id, " \
+	ip ", " agent ") THEN 3 ELSE 2 END AS state" \
+	" FROM mdauth.sessions x" \
+	" WHERE x.previous_token_hash = " digest \
+	"  AND NOT EXISTS (SELECT 1 FROM " cte "))"
 
 static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	[STMT_PING] = { "ping", "SELECT 1" },
@@ -110,8 +132,9 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    " FROM mdauth.session_open($1, $2, $3, $4, $5, $6, $7, $8, $9) o" },
 
 	/*
-	 * $1 digest, $2 touch_interval, $3 sliding, $4 idle lifetime.
-	 * state: 0 live, 1 expired, 2 revoked (or user disabled).
+	 * $1 digest, $2 touch_interval, $3 sliding, $4 idle lifetime, $5 ip,
+	 * $6 agent.  state: 0 live, 1 expired, 2 revoked (or user disabled),
+	 * 3 a replaced token, whose session this statement revoked.
 	 */
 	[STMT_SESSION_LOOKUP] = { "session_lookup",
 	    "WITH s AS ("
@@ -132,12 +155,16 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    "   $4::bigint * interval '1 second', s.absolute_expires_at)"
 	    "   ELSE x.expires_at END"
 	    " FROM s WHERE x.id = s.id AND s.state = 0 AND s.touch_due"
-	    " RETURNING x.expires_at)"
+	    " RETURNING x.expires_at),"
+	    " " SESSION_REUSE("s", "$1", "$5", "$6")
 	    " SELECT s.id, s.user_id, s.username, s.state,"
 	    " floor(extract(epoch FROM coalesce((SELECT expires_at FROM t),"
 	    "  s.expires_at)))::bigint,"
-	    " floor(extract(epoch FROM now()))::bigint FROM s" },
+	    " floor(extract(epoch FROM now()))::bigint FROM s"
+	    " UNION ALL SELECT r.id, r.user_id, '', r.state, 0,"
+	    " floor(extract(epoch FROM now()))::bigint FROM r" },
 
+	/* $1 digest, $2 reason (and event), $3 ip, $4 agent; state as above. */
 	[STMT_SESSION_REVOKE] = { "session_revoke",
 	    "WITH s AS ("
 	    " UPDATE mdauth.sessions SET revoked_at = now(), revoked_reason = $2"
@@ -146,20 +173,25 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    " e AS ("
 	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
 	    "  user_agent)"
-	    " SELECT $2, user_id, id, $3, $4 FROM s)"
-	    " SELECT id FROM s" },
+	    " SELECT $2, user_id, id, $3, $4 FROM s),"
+	    " " SESSION_REUSE("s", "$1", "$3", "$4")
+	    " SELECT id, user_id, 0 FROM s"
+	    " UNION ALL SELECT id, user_id, state FROM r" },
 
 	/*
 	 * $1 old digest, $2 new digest, $3 idle lifetime, $4 ip, $5 agent.
 	 * Of two refreshes of one token, the second waits for the first's
-	 * row lock, then finds token_hash changed and updates nothing.
+	 * row lock, then finds token_hash changed and updates nothing; the
+	 * old digest becomes previous_token_hash.  state 0: refreshed; 2, 3:
+	 * the old digest was a replaced token (see STMT_SESSION_LOOKUP).
 	 * A refresh costs no hash, so its event is bounded: at most one per
 	 * session per REFRESH_EVENT_INTERVAL; every refresh is counted in
 	 * refresh_count, which the event's detail gives.
 	 */
 	[STMT_SESSION_REFRESH] = { "session_refresh",
 	    "WITH s AS ("
-	    " UPDATE mdauth.sessions x SET token_hash = $2, last_used_at = now(),"
+	    " UPDATE mdauth.sessions x SET token_hash = $2,"
+	    "  previous_token_hash = $1, last_used_at = now(),"
 	    "  expires_at = least(now() + $3::bigint * interval '1 second',"
 	    "   x.absolute_expires_at),"
 	    "  refresh_count = x.refresh_count + 1,"
@@ -178,9 +210,12 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	    "  user_agent, detail)"
 	    " SELECT 'refresh', user_id, id, $4, $5,"
 	    "  'refresh ' || refresh_count || ' of the session'"
-	    " FROM s WHERE log_it)"
+	    " FROM s WHERE log_it),"
+	    " " SESSION_REUSE("s", "$1", "$4", "$5")
 	    " SELECT s.id, s.user_id, floor(extract(epoch FROM s.expires_at))::bigint,"
-	    " floor(extract(epoch FROM now()))::bigint FROM s" },
+	    " floor(extract(epoch FROM now()))::bigint, 0 FROM s"
+	    " UNION ALL SELECT r.id, r.user_id, 0,"
+	    " floor(extract(epoch FROM now()))::bigint, r.state FROM r" },
 
 	/* $1 user, $2 the current session's id. */
 	[STMT_SESSION_LIST] = { "session_list",
@@ -252,6 +287,9 @@ struct db {
  */
 #define DB_RETRY_INTERVAL	1.0
 #define DB_SLOW_FAILURE		0.5	/* seconds */
+
+/* The SQLSTATE of a refusal by design (sql/007_rotation.sql). */
+#define DB_SQLSTATE_REFUSED	"MDA01"
 
 static double
 db_clock(void)
@@ -531,8 +569,20 @@ db_unavailable(const PGresult *res)
 }
 
 /*
+ * Did a function of the schema refuse by design (RAISE ... ERRCODE
+ * 'MDA01': session_open for a user disabled meanwhile)?  Not a bug.
+ */
+static bool
+db_refused(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL && strcmp(state, DB_SQLSTATE_REFUSED) == 0;
+}
+
+/*
  * Run a prepared statement.  Returns the result (PQclear it) with DB_OK,
- * or NULL with DB_UNAVAILABLE or DB_ERROR in *st.
+ * or NULL with DB_UNAVAILABLE, DB_REFUSED or DB_ERROR in *st.
  */
 static PGresult *
 db_exec(struct db *db, enum db_stmt stmt, int n, const char *const *values,
@@ -592,6 +642,14 @@ db_exec(struct db *db, enum db_stmt stmt, int n, const char *const *values,
 					continue;	/* a stale connection: retry once */
 			}
 			break;
+		}
+		if (db_refused(res)) {
+			log_debug("db: %s: %.*s", db_stmts[stmt].name,
+			    (int)strcspn(PQresultErrorMessage(res), "\n"),
+			    PQresultErrorMessage(res));
+			PQclear(res);
+			*st = DB_REFUSED;
+			return NULL;
 		}
 		log_error("db: %s: %.*s", db_stmts[stmt].name,
 		    (int)strcspn(PQresultErrorMessage(res), "\n"),
@@ -786,23 +844,34 @@ db_session_create(struct db *db, int64_t user_id,
 	return db_session_opened(res, out);
 }
 
+/* A state column as the statements give it; anything else is revoked. */
+static enum session_state
+db_session_state(const PGresult *res, int col)
+{
+	int state = atoi(PQgetvalue(res, 0, col));
+
+	return state >= 0 && state < SESSION_STATE__MAX ?
+	    (enum session_state)state : SESSION_REVOKED;
+}
+
 enum db_status
 db_session_lookup(struct db *db, const uint8_t digest[TOKEN_DIGEST_LEN],
-    const struct db_session_params *params, struct db_session *out)
+    const struct db_session_params *params, const struct db_client *client,
+    struct db_session *out)
 {
 	char touch[24], ttl[24];
-	const char *values[4] = { (const char *)digest, touch,
-	    params->sliding ? "true" : "false", ttl };
-	const int lengths[4] = { TOKEN_DIGEST_LEN, 0, 0, 0 };
-	const int formats[4] = { 1, 0, 0, 0 };
+	const char *values[6] = { (const char *)digest, touch,
+	    params->sliding ? "true" : "false", ttl, client->ip,
+	    client->user_agent };
+	const int lengths[6] = { TOKEN_DIGEST_LEN, 0, 0, 0, 0, 0 };
+	const int formats[6] = { 1, 0, 0, 0, 0, 0 };
 	enum db_status st;
 	PGresult *res;
-	int state;
 
 	snprintf(touch, sizeof(touch), "%ld", params->touch_interval);
 	snprintf(ttl, sizeof(ttl), "%ld", params->ttl);
 	memset(out, 0, sizeof(*out));
-	if ((res = db_exec(db, STMT_SESSION_LOOKUP, 4, values, lengths, formats,
+	if ((res = db_exec(db, STMT_SESSION_LOOKUP, 6, values, lengths, formats,
 	    &st)) == NULL)
 		return st;
 	if (PQntuples(res) != 1) {
@@ -813,9 +882,7 @@ db_session_lookup(struct db *db, const uint8_t digest[TOKEN_DIGEST_LEN],
 	out->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	snprintf(out->username, sizeof(out->username), "%s",
 	    PQgetvalue(res, 0, 2));
-	state = atoi(PQgetvalue(res, 0, 3));
-	out->state = state >= 0 && state < SESSION_STATE__MAX ?
-	    (enum session_state)state : SESSION_REVOKED;
+	out->state = db_session_state(res, 3);
 	out->expires_at = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
 	out->now = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
 	PQclear(res);
@@ -824,14 +891,29 @@ db_session_lookup(struct db *db, const uint8_t digest[TOKEN_DIGEST_LEN],
 
 enum db_status
 db_session_revoke(struct db *db, const uint8_t digest[TOKEN_DIGEST_LEN],
-    const char *reason, const struct db_client *client)
+    const char *reason, const struct db_client *client, struct db_session *out)
 {
 	const char *values[4] = { (const char *)digest, reason, client->ip,
 	    client->user_agent };
 	const int lengths[4] = { TOKEN_DIGEST_LEN, 0, 0, 0 };
 	const int formats[4] = { 1, 0, 0, 0 };
+	enum db_status st;
+	PGresult *res;
 
-	return db_exec_found(db, STMT_SESSION_REVOKE, 4, values, lengths, formats);
+	memset(out, 0, sizeof(*out));
+	if ((res = db_exec(db, STMT_SESSION_REVOKE, 4, values, lengths, formats,
+	    &st)) == NULL)
+		return st;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+	out->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	out->state = db_session_state(res, 2);
+	PQclear(res);
+	/* A replaced token of a session revoked before: nothing was revoked now. */
+	return out->state == SESSION_REVOKED ? DB_NOT_FOUND : DB_OK;
 }
 
 enum db_status
@@ -844,6 +926,7 @@ db_session_refresh(struct db *db, const uint8_t old_digest[TOKEN_DIGEST_LEN],
 	    (const char *)new_digest, ttl, client->ip, client->user_agent };
 	const int lengths[5] = { TOKEN_DIGEST_LEN, TOKEN_DIGEST_LEN, 0, 0, 0 };
 	const int formats[5] = { 1, 1, 0, 0, 0 };
+	enum session_state state;
 	enum db_status st;
 	PGresult *res;
 
@@ -852,6 +935,15 @@ db_session_refresh(struct db *db, const uint8_t old_digest[TOKEN_DIGEST_LEN],
 	if ((res = db_exec(db, STMT_SESSION_REFRESH, 5, values, lengths, formats,
 	    &st)) == NULL)
 		return st;
+	if (PQntuples(res) == 1 && (state = db_session_state(res, 4)) !=
+	    SESSION_LIVE) {
+		/* A replaced token: the session's id and user, nothing opened. */
+		snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+		out->user_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		out->state = state;
+		PQclear(res);
+		return DB_OK;
+	}
 	return db_session_opened(res, out);
 }
 

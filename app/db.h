@@ -17,6 +17,7 @@ enum db_status {
 	DB_NOT_FOUND,
 	DB_UNAVAILABLE,		/* cannot reach PostgreSQL: 503 */
 	DB_ERROR,		/* the statement failed: a bug, 500 */
+	DB_REFUSED,		/* a function of the schema said no (SQLSTATE MDA01) */
 	DB_STATUS__MAX
 };
 
@@ -24,6 +25,7 @@ enum session_state {
 	SESSION_LIVE,
 	SESSION_EXPIRED,
 	SESSION_REVOKED,	/* revoked, or its user disabled */
+	SESSION_REUSED,		/* a token a refresh replaced: revoked just now */
 	SESSION_STATE__MAX
 };
 
@@ -136,6 +138,7 @@ enum db_status	 db_login_succeeded(struct db *db, const char *username,
 /*
  * Create a session for a token digest under the per-user cap; fills id
  * and expiry.  DB_NOT_FOUND: the cap is reached and the policy is reject.
+ * DB_REFUSED: the user was disabled (or deleted) since it was looked up.
  */
 enum db_status	 db_session_create(struct db *db, int64_t user_id,
 		    const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,
@@ -147,21 +150,34 @@ enum db_status	 db_session_create(struct db *db, int64_t user_id,
  * Find the session of a token digest and, when it is live and its last
  * use is older than touch_interval, record the use and slide its expiry
  * (never past its absolute limit) in the same statement.
+ *
+ * A digest that is no session's current token but the one its last
+ * refresh replaced revokes that session (a token_reuse event with the
+ * client) in the same statement: the session comes back with state
+ * SESSION_REUSED (id and user_id only), or SESSION_REVOKED when it was
+ * revoked already.  The same holds for db_session_revoke and
+ * db_session_refresh.
  */
 enum db_status	 db_session_lookup(struct db *db,
 		    const uint8_t digest[TOKEN_DIGEST_LEN],
 		    const struct db_session_params *params,
-		    struct db_session *out);
+		    const struct db_client *client, struct db_session *out);
 
-/* Revoke the session of a token digest (logout).  DB_NOT_FOUND if none was live. */
+/*
+ * Revoke the session of a token digest (logout).  DB_OK: a session was
+ * revoked, its id, user_id and state (SESSION_LIVE, or SESSION_REUSED for
+ * a replaced token) in *out; DB_NOT_FOUND if none was live.
+ */
 enum db_status	 db_session_revoke(struct db *db,
 		    const uint8_t digest[TOKEN_DIGEST_LEN], const char *reason,
-		    const struct db_client *client);
+		    const struct db_client *client, struct db_session *out);
 
 /*
  * Give a live session a new token digest, in one statement that only one
- * of two concurrent refreshes can win.  DB_NOT_FOUND: the old token is not
- * (or no longer) live.
+ * of two concurrent refreshes can win.  DB_OK with state SESSION_LIVE:
+ * refreshed; with SESSION_REUSED or SESSION_REVOKED: the old digest was a
+ * token replaced before (see db_session_lookup), nothing refreshed.
+ * DB_NOT_FOUND: the old token is not (or no longer) live.
  */
 enum db_status	 db_session_refresh(struct db *db,
 		    const uint8_t old_digest[TOKEN_DIGEST_LEN],

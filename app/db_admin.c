@@ -4,7 +4,7 @@
  *	admin_connect		connect, printing why not
  *	admin_migrate		apply pending migrations from sql/
  *	admin_user_add		create a user
- *	admin_user_passwd	set a user's password hash
+ *	admin_user_passwd	mdauth.set_password()
  *	admin_user_disable	mdauth.disable_user()
  *	admin_user_enable	mdauth.enable_user()
  *	admin_user_delete	delete a user and its sessions
@@ -267,21 +267,28 @@ admin_user_add(PGconn *conn, const char *name, const char *hash)
 }
 
 enum admin_result
-admin_user_passwd(PGconn *conn, const char *name, const char *hash)
+admin_user_passwd(PGconn *conn, const char *name, const char *hash,
+    bool keep_sessions, long long *ended)
 {
-	const char *values[2] = { name, hash };
+	const char *values[3] = { name, hash, keep_sessions ? "true" : "false" };
 	enum admin_result r = ADMIN_OK;
+	const char *state;
 	PGresult *res;
 
-	res = PQexecParams(conn, "UPDATE mdauth.users SET password_hash = $2, "
-	    "updated_at = now() WHERE lower(username) = lower($1)", 2, NULL,
-	    values, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		fprintf(stderr, "mdauthctl: user passwd: %s",
-		    PQresultErrorMessage(res));
-		r = ADMIN_FAILED;
-	} else if (strcmp(PQcmdTuples(res), "0") == 0)
-		r = ADMIN_NOT_FOUND;
+	*ended = 0;
+	res = PQexecParams(conn, "SELECT mdauth.set_password($1, $2, $3)", 3,
+	    NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (state != NULL && strcmp(state, "P0002") == 0)
+			r = ADMIN_NOT_FOUND;	/* no_data_found: no such user */
+		else {
+			fprintf(stderr, "mdauthctl: user passwd: %s",
+			    PQresultErrorMessage(res));
+			r = ADMIN_FAILED;
+		}
+	} else if (PQntuples(res) == 1)
+		*ended = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	return r;
 }

@@ -5,6 +5,7 @@
 #define MDAUTH_DB_ADMIN_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 
 /* Connect with an admin conninfo.  Returns NULL (message printed) on failure. */
 PGconn	*admin_connect(const char *conninfo);
@@ -27,8 +28,12 @@ enum admin_result {
 
 enum admin_result admin_user_add(PGconn *conn, const char *name,
 	    const char *hash);
+/*
+ * Set a user's password hash and, unless keep_sessions, end the user's
+ * live sessions (mdauth.set_password()); *ended is how many.
+ */
 enum admin_result admin_user_passwd(PGconn *conn, const char *name,
-	    const char *hash);
+	    const char *hash, bool keep_sessions, long long *ended);
 enum admin_result admin_user_disable(PGconn *conn, const char *name);
 enum admin_result admin_user_enable(PGconn *conn, const char *name);
 enum admin_result admin_user_delete(PGconn *conn, const char *name);

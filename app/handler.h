@@ -72,7 +72,8 @@ enum auth_result {
 /*
  * Authenticate the Bearer token of a request.  Returns AUTH_OK with the
  * live session in *sess (renewed when due), or AUTH_FAILED with resp set
- * to the 400/401/503 the contract asks for.
+ * to the 400/401/503 the contract asks for.  A token that a refresh
+ * replaced revokes its session (401; see db_session_lookup).
  */
 enum auth_result auth_bearer(struct ctx *ctx, const struct request *req,
 	    struct response *resp, struct db_session *sess);
@@ -82,8 +83,18 @@ enum auth_result auth_bearer(struct ctx *ctx, const struct request *req,
  * password of Apache's Basic credentials): a token that cannot be ours
  * is a 401 invalid_token like an unknown one.
  */
-enum auth_result auth_token(struct ctx *ctx, const char *token,
-	    struct response *resp, struct db_session *sess);
+enum auth_result auth_token(struct ctx *ctx, const struct request *req,
+	    const char *token, struct response *resp, struct db_session *sess);
+
+/*
+ * A token that a refresh replaced was presented again, and its session
+ * (sess: id and user_id) is revoked: log a warning that names the
+ * session, the user and the client (never the token), for the handler
+ * what; and the 401 invalid_token that answers it.
+ */
+void	auth_token_reused(const struct db_session *sess,
+	    const struct db_client *client, const char *what);
+void	auth_reused_reply(struct response *resp);
 
 /*
  * The first steps of auth_bearer only: find a well-formed Bearer token.

@@ -45,7 +45,7 @@ handler_authorizer(struct ctx *ctx, const struct request *req,
 		return;
 	}
 	if (req->remote_passwd != NULL)
-		r = auth_token(ctx, req->remote_passwd, resp, &sess);
+		r = auth_token(ctx, req, req->remote_passwd, resp, &sess);
 	else
 		r = auth_bearer(ctx, req, resp, &sess);
 	if (r != AUTH_OK)

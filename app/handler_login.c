@@ -3,6 +3,7 @@
  *
  *	handler_login		the handler
  *	handler_token_reply	the 200 body with the token (login, refresh)
+ *	login_failed		the 401 of every failure
  *
  * Every failure (unknown user, disabled user, wrong password, unusable
  * stored hash) runs exactly one argon2id verify and gets the same 401, so
@@ -52,6 +53,27 @@ login_busy(struct response *resp)
 	resp_error(resp, ERR_SERVICE_UNAVAILABLE,
 	    "the server is busy; try again later");
 	resp->retry_after = 1;
+}
+
+/*
+ * A failed login (user NULL: unknown): logged, recorded and counted for
+ * throttling, and answered 401 invalid_credentials whatever the reason.
+ */
+static void
+login_failed(struct ctx *ctx, struct response *resp,
+    const struct login_input *in, const char *addr, const struct db_user *user,
+    const struct db_client *client, const char *reason)
+{
+	log_info("login: failed for %s from %s: %s", user != NULL ?
+	    user->username : "an unknown user", client->ip, reason);
+	if (db_login_failed(ctx->db, user != NULL ? user->id : 0, in->username,
+	    addr, client, reason, &ctx->throttle) == DB_UNAVAILABLE) {
+		handler_db_failure(resp, DB_UNAVAILABLE, "login");
+		return;
+	}
+	resp_error(resp, ERR_INVALID_CREDENTIALS,
+	    "invalid username or password");
+	resp->challenge = CHALLENGE_PLAIN;
 }
 
 void
@@ -148,18 +170,8 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 			goto out;
 		}
 		hashslots_release();
-		log_info("login: failed for %s from %s: %s",
-		    st == DB_OK ? user.username : "an unknown user", client.ip,
-		    reason);
-		st = db_login_failed(ctx->db, user.id, in.username, addr,
-		    &client, reason, &ctx->throttle);
-		if (st == DB_UNAVAILABLE) {
-			handler_db_failure(resp, st, "login");
-			goto out;
-		}
-		resp_error(resp, ERR_INVALID_CREDENTIALS,
-		    "invalid username or password");
-		resp->challenge = CHALLENGE_PLAIN;
+		login_failed(ctx, resp, &in, addr, st == DB_OK ? &user : NULL,
+		    &client, reason);
 		goto out;
 	}
 	/* A hash made with older parameters is replaced now that we know the password. */
@@ -185,6 +197,16 @@ handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
 		    "(%d); refused", user.id, ctx->session.cap);
 		resp_error(resp, ERR_SESSION_LIMIT_REACHED, "the maximum number "
 		    "of sessions is reached; log out on another device first");
+		goto out;
+	}
+	if (st == DB_REFUSED) {
+		/*
+		 * Disabled (or deleted) since the password check: session_open
+		 * rechecks under the user's row lock.  The answer of a disabled
+		 * user, after the same one hash.
+		 */
+		reason = "user disabled";
+		login_failed(ctx, resp, &in, addr, &user, &client, reason);
 		goto out;
 	}
 	if (st != DB_OK) {

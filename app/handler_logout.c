@@ -6,7 +6,10 @@
  *
  * Logout is idempotent as RFC 7009 section 2.2 asks of revocation: a well-formed
  * token that is already revoked, expired or unknown also gets 200, so a
- * client that retries a logout never sees an error for it.
+ * client that retries a logout never sees an error for it.  A token that
+ * a refresh replaced ends its session as well (the owner logging out
+ * after a thief refreshed the stolen copy), as a token reuse: 200 too,
+ * since the session is now ended.
  */
 #include "config.h"
 
@@ -19,6 +22,7 @@ handler_logout(struct ctx *ctx, const struct request *req, struct response *resp
 	uint8_t digest[TOKEN_DIGEST_LEN];
 	struct client_buf cbuf;
 	struct db_client client;
+	struct db_session sess;
 	enum db_status st;
 	bool known_shape;
 	json_object *body;
@@ -37,13 +41,19 @@ handler_logout(struct ctx *ctx, const struct request *req, struct response *resp
 		return;
 	if (known_shape) {
 		handler_client(req, &cbuf, &client);
-		st = db_session_revoke(ctx->db, digest, "logout", &client);
+		st = db_session_revoke(ctx->db, digest, "logout", &client,
+		    &sess);
 		if (st != DB_OK && st != DB_NOT_FOUND) {
 			handler_db_failure(resp, st, "logout");
 			return;
 		}
-		if (st == DB_OK)
-			log_debug("logout: a session was revoked");
+		if (st == DB_OK) {
+			handler_log_user(resp, sess.user_id);
+			if (sess.state == SESSION_REUSED)
+				auth_token_reused(&sess, &client, "logout");
+			else
+				log_debug("logout: a session was revoked");
+		}
 	}
 	if ((body = json_object_new_object()) == NULL) {
 		resp_error(resp, ERR_SERVER_ERROR, "out of memory");

@@ -3,7 +3,9 @@
  *
  * The old token stops working with the statement that issues the new
  * one; the session keeps its id and its absolute lifetime.  Of two
- * concurrent refreshes of one token exactly one wins (see db.c).
+ * concurrent refreshes of one token exactly one wins (see db.c).  The
+ * old token presented again, here or anywhere, revokes the session: it
+ * was stolen, or a thief's copy was refreshed first.
  */
 #include "config.h"
 
@@ -38,7 +40,18 @@ handler_refresh(struct ctx *ctx, const struct request *req,
 	handler_client(req, &cbuf, &client);
 	st = db_session_refresh(ctx->db, digest, tok.digest, &client,
 	    &ctx->session, &sess);
-	if (st == DB_OK) {
+	if (st == DB_OK && sess.state != SESSION_LIVE) {
+		/* A replaced token presented again: its session is revoked. */
+		handler_log_user(resp, sess.user_id);
+		if (sess.state == SESSION_REUSED) {
+			auth_token_reused(&sess, &client, "refresh");
+			auth_reused_reply(resp);
+		} else {
+			resp_error(resp, ERR_INVALID_TOKEN,
+			    "the token was revoked");
+			resp->challenge = CHALLENGE_INVALID_TOKEN;
+		}
+	} else if (st == DB_OK) {
 		handler_token_reply(resp, &tok, &sess);
 		handler_log_user(resp, sess.user_id);
 	} else if (st == DB_NOT_FOUND) {

@@ -51,7 +51,8 @@ static int cmd_hash_password(struct ctl *, int, char **);
 
 static const struct ctl_command ctl_commands[] = {
 	{ "migrate", cmd_migrate, "migrate [--sql-dir DIR]" },
-	{ "user", cmd_user, "user add|passwd NAME [--password-stdin]\n"
+	{ "user", cmd_user, "user add NAME [--password-stdin]\n"
+	    "  mdauthctl user passwd NAME [--password-stdin] [--keep-sessions]\n"
 	    "  mdauthctl user disable|enable|delete NAME\n"
 	    "  mdauthctl user list" },
 	{ "session", cmd_session, "session list [--user NAME]\n"
@@ -196,15 +197,21 @@ out:
 	return rc;
 }
 
-/* Options after a command: only --password-stdin and --sql-dir DIR exist. */
+/*
+ * Options after a command: --password-stdin, --keep-sessions and
+ * --sql-dir DIR, each where its pointer is not NULL.
+ */
 static int
-ctl_options(int argc, char **argv, int first, bool *pw_stdin, const char **sqldir)
+ctl_options(int argc, char **argv, int first, bool *pw_stdin, bool *keep,
+    const char **sqldir)
 {
 	int i;
 
 	for (i = first; i < argc; i++) {
 		if (pw_stdin != NULL && strcmp(argv[i], "--password-stdin") == 0)
 			*pw_stdin = true;
+		else if (keep != NULL && strcmp(argv[i], "--keep-sessions") == 0)
+			*keep = true;
 		else if (sqldir != NULL && strcmp(argv[i], "--sql-dir") == 0 &&
 		    i + 1 < argc)
 			*sqldir = argv[++i];
@@ -224,7 +231,7 @@ cmd_migrate(struct ctl *ctl, int argc, char **argv)
 	PGconn *conn;
 	int rc;
 
-	if (!ctl_options(argc, argv, 1, NULL, &sqldir))
+	if (!ctl_options(argc, argv, 1, NULL, NULL, &sqldir))
 		return EXIT_USAGE;
 	if ((conn = admin_connect(ctl->conninfo)) == NULL)
 		return 1;
@@ -260,8 +267,9 @@ ctl_report(enum admin_result r, const char *done, const char *kind,
 static int
 ctl_user_usage(void)
 {
-	fprintf(stderr, "usage: mdauthctl user add|passwd NAME "
-	    "[--password-stdin]\n"
+	fprintf(stderr, "usage: mdauthctl user add NAME [--password-stdin]\n"
+	    "       mdauthctl user passwd NAME [--password-stdin] "
+	    "[--keep-sessions]\n"
 	    "       mdauthctl user disable|enable|delete NAME\n"
 	    "       mdauthctl user list\n");
 	return EXIT_USAGE;
@@ -272,8 +280,9 @@ cmd_user(struct ctl *ctl, int argc, char **argv)
 {
 	char hash[PASSWORD_HASH_MAX], done[256];
 	const char *sub, *name;
-	bool pw_stdin = false;
+	bool pw_stdin = false, keep = false;
 	enum admin_result r;
+	long long ended = 0;
 	PGconn *conn;
 
 	if (argc < 2)
@@ -292,7 +301,8 @@ cmd_user(struct ctl *ctl, int argc, char **argv)
 		return ctl_user_usage();
 	name = argv[2];
 	if (strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0) {
-		if (!ctl_options(argc, argv, 3, &pw_stdin, NULL))
+		if (!ctl_options(argc, argv, 3, &pw_stdin,
+		    strcmp(sub, "passwd") == 0 ? &keep : NULL, NULL))
 			return EXIT_USAGE;
 	} else if (strcmp(sub, "disable") != 0 && strcmp(sub, "enable") != 0 &&
 	    strcmp(sub, "delete") != 0)
@@ -316,10 +326,16 @@ cmd_user(struct ctl *ctl, int argc, char **argv)
 			return 1;
 		}
 		r = add ? admin_user_add(conn, name, hash) :
-		    admin_user_passwd(conn, name, hash);
+		    admin_user_passwd(conn, name, hash, keep, &ended);
 		explicit_bzero(hash, sizeof(hash));
-		snprintf(done, sizeof(done), "%s %s", add ? "created user" :
-		    "password changed for", name);
+		if (add)
+			snprintf(done, sizeof(done), "created user %s", name);
+		else if (keep)
+			snprintf(done, sizeof(done), "password changed for %s; "
+			    "sessions kept", name);
+		else
+			snprintf(done, sizeof(done), "password changed for %s; "
+			    "%lld sessions revoked", name, ended);
 	} else if (strcmp(sub, "disable") == 0) {
 		r = admin_user_disable(conn, name);
 		snprintf(done, sizeof(done), "disabled user %s", name);
@@ -417,7 +433,7 @@ cmd_hash_password(struct ctl *ctl, int argc, char **argv)
 	char hash[PASSWORD_HASH_MAX];
 	bool pw_stdin = false;
 
-	if (!ctl_options(argc, argv, 1, &pw_stdin, NULL))
+	if (!ctl_options(argc, argv, 1, &pw_stdin, NULL, NULL))
 		return EXIT_USAGE;
 	if (!ctl_password_hash(ctl, pw_stdin, hash, sizeof(hash)))
 		return 1;

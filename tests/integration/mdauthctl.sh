@@ -1,6 +1,7 @@
 #!/bin/bash
-# The admin command (migrate, user add, user passwd, hash-password) and the
-# daemon's own command line (-t, -V).
+# The admin command (migrate, user add, user passwd, which ends the user's
+# sessions unless --keep-sessions, hash-password) and the daemon's own
+# command line (-t, -V).
 . "$(dirname "$0")/lib.sh"
 
 h_setup
@@ -174,6 +175,42 @@ h_ctl_pw 'elevenchars' user passwd alice
 is "$RC" 1 "user passwd refuses an 11-character password"
 login alice 'a brand new password'
 is "$STATUS" 200 "a refused user passwd leaves the password as it was"
+
+# --- user passwd ends the user's sessions, unless --keep-sessions ----------
+h_login_ok alice 'a brand new password' phone
+phone_token=$TOKEN
+h_login_ok alice 'a brand new password' laptop
+laptop_token=$TOKEN
+h_login_ok carol "$pw_1024" 'carol phone'
+carol_token=$TOKEN
+live=$(sql "SELECT count(*) FROM mdauth.active_sessions WHERE username = 'alice'")
+is "$(validate_codes 2 "$phone_token" "$laptop_token")" "$(repeat_words 4 200)" \
+	"before user passwd the user's tokens validate"
+h_ctl_pw 'the third password' user passwd alice
+is "$RC" 0 "user passwd exits 0"
+is "$OUT" "password changed for alice; $live sessions revoked" \
+	"user passwd says how many sessions it revoked"
+is "$(validate_codes 2 "$phone_token" "$laptop_token")" "$(repeat_words 4 401)" \
+	"after user passwd the user's old tokens get 401"
+is "$(validate_codes 2 "$carol_token")" "$(repeat_words 2 200)" \
+	"user passwd leaves other users' sessions live"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events e JOIN mdauth.users u ON u.id = e.user_id
+	WHERE u.username = 'alice' AND e.event = 'password_changed'
+	AND e.detail = '$live sessions ended'")" 1 \
+	"user passwd writes a password_changed event with the count"
+h_login_ok alice 'the third password' tablet
+tablet_token=$TOKEN
+h_ctl_pw 'the fourth password' user passwd alice --keep-sessions
+is "$RC" 0 "user passwd --keep-sessions exits 0"
+is "$OUT" "password changed for alice; sessions kept" "user passwd --keep-sessions says so"
+is "$(validate_codes 2 "$tablet_token")" "$(repeat_words 2 200)" \
+	"after user passwd --keep-sessions the user's token still gets 200"
+login alice 'the fourth password'
+is "$STATUS" 200 "user passwd --keep-sessions changed the password all the same"
+h_ctl_pw 'the fourth password' user passwd nosuchuser
+is "$ERR" "mdauthctl: no such user: nosuchuser" "user passwd for an unknown user says so"
+h_ctl_pw 'the fourth password' user add dave --keep-sessions
+is "$RC" 2 "--keep-sessions is for user passwd only (usage error for user add)"
 
 # --- the prompt on a terminal: no echo, asked twice -------------------------
 # script(1) gives mdauthctl a pseudo-terminal; the lines are fed slowly so

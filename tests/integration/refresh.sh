@@ -1,7 +1,8 @@
 #!/bin/bash
 # POST /refresh: a new token for the same session, the old one dead at
 # once, the absolute lifetime unmoved; dead tokens refused; of two
-# concurrent refreshes of one token exactly one wins; and a session writes
+# concurrent refreshes of one token exactly one wins, while a retry of
+# the loser is a token reuse that ends the session; and a session writes
 # at most one refresh event a minute, counting every refresh.
 . "$(dirname "$0")/lib.sh"
 
@@ -90,35 +91,16 @@ is "$(sql "SELECT count(*) FROM mdauth.sessions s
 	WHERE strpos(s::text, :'part') > 0" part="${new_token#mda_}")" 0 \
 	"no column of the sessions table contains the new token"
 
-req_bearer GET /validate "$old_token"
-h_expect_dead "the old token on the very next request"
 req_bearer GET /validate "$new_token"
 is "$STATUS" 200 "the new token validates"
 is "$(json session_id)" "$session" "the new token validates as the same session"
 is "$(json username)" alice "the new token validates as the same user"
-
-codes=$(for i in 1 2 3 4 5 6; do
-	req_bearer GET /validate "$old_token"
-	printf '%s ' "$STATUS"
-done)
-is "$codes" "401 401 401 401 401 401 " "the old token is refused on every later request (all workers)"
-
-h_refresh "$old_token"
-h_expect_dead "refreshing the old token again"
-req_bearer GET /validate "$new_token"
-is "$STATUS" 200 "a refused refresh of the old token leaves the new token live"
-
-# Logout is idempotent for a dead token: it must not end the session that
-# the old token once named.
-req_bearer POST /logout "$old_token" -H 'Content-Length: 0'
-is "$STATUS" 200 "logout with the old token answers 200 (RFC 7009)"
-req_bearer GET /validate "$new_token"
-is "$STATUS" 200 "logout with the old token does not end the refreshed session"
-
-req_bearer GET /validate "$other_token"
-is "$STATUS" 200 "the user's other session stays live"
-is "$(sql "SELECT encode(token_hash, 'hex') FROM mdauth.sessions WHERE id = :'sid'" \
-	sid="$other_session")" "$other_hash" "the other session keeps its token"
+is "$(validate_codes 3 "$new_token")" "$(repeat_words 3 200)" \
+	"the new token validates on every worker"
+is "$(sql "SELECT count(*) FROM mdauth.sessions
+	WHERE id = :'sid' AND previous_token_hash = sha256(convert_to(:'tok', 'UTF8'))" \
+	sid="$session" tok="$old_token")" 1 \
+	"the session row keeps the old token's digest as previous_token_hash"
 
 # --- audit trail -----------------------------------------------------------
 is "$(sql "SELECT count(*) FROM mdauth.auth_events
@@ -128,10 +110,30 @@ is "$(sql "SELECT count(*) FROM mdauth.auth_events
 	"a refresh writes one refresh event with user, session, address and user agent"
 is "$(sql "SELECT detail FROM mdauth.auth_events WHERE event = 'refresh' AND session_id = :'sid'" \
 	sid="$session")" "refresh 1 of the session" "the event's detail counts the session's refreshes"
+
+# --- the old token is dead --------------------------------------------------
+# Presenting it is a reuse that ends the session (tests/integration/
+# token_reuse.sh has the details); here: dead everywhere, for good.
+codes=$(for i in 1 2 3 4 5 6; do
+	req_bearer GET /validate "$old_token"
+	printf '%s ' "$STATUS"
+done)
+is "$codes" "401 401 401 401 401 401 " "the old token is refused on every later request (all workers)"
+h_refresh "$old_token"
+h_expect_dead "refreshing the old token again"
 is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'refresh'")" 1 \
 	"a refused refresh writes no refresh event"
 
+req_bearer GET /validate "$other_token"
+is "$STATUS" 200 "the user's other session stays live"
+is "$(sql "SELECT encode(token_hash, 'hex') FROM mdauth.sessions WHERE id = :'sid'" \
+	sid="$other_session")" "$other_hash" "the other session keeps its token"
+
 # --- the absolute lifetime caps the new expiry ------------------------------
+h_login_ok alice 'correct horse battery staple' phone
+session=$SESSION_ID
+h_refresh "$TOKEN"
+new_token=$(json token)
 sql "UPDATE mdauth.sessions SET absolute_expires_at = now() + interval '20 seconds'
 	WHERE id = :'sid'" sid="$session"
 absolute1=$(h_epoch absolute_expires_at "$session")
@@ -196,13 +198,17 @@ h_refresh_bg() {
 	h_bg "$1" /refresh -X POST -H "Authorization: Bearer $2" -H 'Content-Length: 0'
 }
 
+# Two refreshes sent at once may still reach the database one after the
+# other: then the second presents a token the first has just replaced,
+# which is a reuse and ends the session (a client must serialise its
+# refreshes).  Either way exactly one wins.
 h_login_ok alice 'correct horse battery staple' race
 token=$TOKEN
 race_session=$SESSION_ID
 row_bad=''
-live_bad=''
-old_bad=''
-count_before=$(sql "SELECT refresh_count FROM mdauth.sessions WHERE id = :'sid'" sid="$race_session")
+outcome_bad=''
+count_before=$(sql "SELECT coalesce(sum(refresh_count), 0) FROM mdauth.sessions
+	WHERE user_id = :'uid'" uid="$ALICE_ID")
 for round in 1 2 3 4 5 6 7 8 9 10; do
 	h_refresh_bg a "$token"
 	pid_a=$H_BG_PID
@@ -219,29 +225,33 @@ for round in 1 2 3 4 5 6 7 8 9 10; do
 	else
 		winner=$(jq -r .token "$H_DIR/b.body")
 	fi
-	if ! [[ $winner =~ $H_TOKEN_RE ]]; then
-		# No winner: carry on from a fresh session so that the next
-		# rounds still test something.
-		h_login_ok alice 'correct horse battery staple' race
-		token=$TOKEN
-		race_session=$SESSION_ID
-		continue
+	if [[ $winner =~ $H_TOKEN_RE ]]; then
+		H_TOKENS+=("$winner")
+		[ "$(sql "SELECT count(*) FROM mdauth.sessions
+			WHERE id = :'sid' AND token_hash = sha256(convert_to(:'tok', 'UTF8'))" \
+			sid="$race_session" tok="$winner")" = 1 ] || row_bad="$row_bad $round"
+		# The loser either lost inside the database (the session lives
+		# on with the winner's token) or came after the rotation (a
+		# reuse: the session is revoked, with a token_reuse event).
+		reused=$(sql "SELECT count(*) FROM mdauth.auth_events
+			WHERE event = 'token_reuse' AND session_id = :'sid'" sid="$race_session")
+		req_bearer GET /validate "$winner"
+		case "$reused $STATUS" in
+		"0 200") token=$winner; continue ;;
+		"1 401") ;;
+		*) outcome_bad="$outcome_bad $round($reused/$STATUS)" ;;
+		esac
 	fi
-	H_TOKENS+=("$winner")
-	[ "$(sql "SELECT count(*) FROM mdauth.sessions
-		WHERE id = :'sid' AND token_hash = sha256(convert_to(:'tok', 'UTF8'))" \
-		sid="$race_session" tok="$winner")" = 1 ] || row_bad="$row_bad $round"
-	req_bearer GET /validate "$winner"
-	[ "$STATUS" = 200 ] || live_bad="$live_bad $round"
-	req_bearer GET /validate "$token"
-	[ "$STATUS" = 401 ] || old_bad="$old_bad $round"
-	token=$winner
+	# Go on from a fresh session so that the next rounds still test something.
+	h_login_ok alice 'correct horse battery staple' race
+	token=$TOKEN
+	race_session=$SESSION_ID
 done
 is "$row_bad" "" "after each round the session row holds the winner's token (rounds failing listed)"
-is "$live_bad" "" "after each round the winner's token validates (rounds failing listed)"
-is "$old_bad" "" "after each round the token both refreshed is dead (rounds failing listed)"
-is "$(sql "SELECT refresh_count FROM mdauth.sessions WHERE id = :'sid'" sid="$race_session")" \
-	$((count_before + 10)) "ten rounds counted ten refreshes in the session's refresh_count (one per winner)"
+is "$outcome_bad" "" \
+	"after each round the winner's token validates, or a reuse revoked the session (rounds failing listed)"
+is "$(sql "SELECT sum(refresh_count) FROM mdauth.sessions WHERE user_id = :'uid'" uid="$ALICE_ID")" \
+	$((count_before + 10)) "ten rounds counted ten refreshes in the sessions' refresh_count (one per winner)"
 
 # The same race made certain: another connection holds the session's row
 # lock while both refreshes arrive, so that both are inside the database
@@ -257,7 +267,16 @@ h_lock_held() {
 	[ -n "$(h_lock_holder)" ]
 }
 
+# In the held rounds both refreshes started before the rotation: the
+# loser lost, it is no reuse.  Its retry with the old token comes after
+# the rotation: that is a reuse, and ends the session for the winner's
+# token too.
+h_login_ok alice 'correct horse battery staple' held
+token=$TOKEN
+race_session=$SESSION_ID
 waited_bad=
+live_bad=
+retry_bad=
 for round in 1 2 3; do
 	stack_psql -v sid="$race_session" >/dev/null 2>&1 <<'EOF' &
 BEGIN;
@@ -281,19 +300,38 @@ EOF
 		"both refreshes held at the row lock, round $round: exactly one 200 and one 401"
 	if [ "$(cat "$H_DIR/a.status")" = 200 ]; then
 		winner=$(jq -r .token "$H_DIR/a.body")
+		loser=b
 	else
 		winner=$(jq -r .token "$H_DIR/b.body")
+		loser=a
 	fi
 	[[ $winner =~ $H_TOKEN_RE ]] || break
 	H_TOKENS+=("$winner")
+	jq -e '.error == "invalid_token"' "$H_DIR/$loser.body" >/dev/null ||
+		live_bad="$live_bad $round(loser)"
+	req_bearer GET /validate "$winner"
+	[ "$STATUS" = 200 ] || live_bad="$live_bad $round"
+	[ "$(sql "SELECT count(*) FROM mdauth.auth_events
+		WHERE event = 'token_reuse' AND session_id = :'sid'" sid="$race_session")" = 0 ] ||
+		live_bad="$live_bad $round(event)"
+	if [ "$round" = 3 ]; then
+		h_refresh "$token"
+		[ "$STATUS" = 401 ] || retry_bad="$retry_bad retry=$STATUS"
+		req_bearer GET /validate "$winner"
+		[ "$STATUS" = 401 ] || retry_bad="$retry_bad winner=$STATUS"
+		[ "$(sql "SELECT count(*) FROM mdauth.auth_events
+			WHERE event = 'token_reuse' AND session_id = :'sid'" sid="$race_session")" = 1 ] ||
+			retry_bad="$retry_bad no-event"
+	fi
 	token=$winner
 done
 is "$waited_bad" "" "in each held round both refreshes did wait inside the database (rounds failing listed)"
-req_bearer GET /validate "$token"
-is "$STATUS" 200 "after the held rounds the last winner's token validates"
-is "$(sql "SELECT count(*) FROM mdauth.sessions
-	WHERE id = :'sid' AND token_hash = sha256(convert_to(:'tok', 'UTF8'))" \
-	sid="$race_session" tok="$token")" 1 "and the session row holds that token"
+is "$live_bad" "" \
+	"in each held round the loser got 401 invalid_token, revoked nothing, and the winner's token validates (rounds failing listed)"
+is "$retry_bad" "" \
+	"the loser's retry with the old token is a reuse: 401, the winner's token dead too, one token_reuse event"
+is "$(sql "SELECT revoked_reason FROM mdauth.sessions WHERE id = :'sid'" sid="$race_session")" \
+	token_reuse "and the session is revoked for token reuse"
 
 # --- refresh events are bounded ----------------------------------------------
 # A refresh costs no password hash: a client looping on it must not write

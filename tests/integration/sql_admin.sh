@@ -1,8 +1,9 @@
 #!/bin/bash
-# Administration in SQL (sql/002_admin.sql): the active_sessions view and
-# the functions revoke_session, revoke_user_sessions, disable_user,
-# enable_user and prune; each takes effect on the next request in every
-# worker, and leaves its trace in auth_events.
+# Administration in SQL (sql/002_admin.sql, sql/007_rotation.sql): the
+# active_sessions view and the functions revoke_session,
+# revoke_user_sessions, disable_user, enable_user, set_password and prune;
+# each takes effect on the next request in every worker, and leaves its
+# trace in auth_events.  And session_open refuses a disabled user.
 . "$(dirname "$0")/lib.sh"
 
 # Several sessions of one user: above the default cap of 5.
@@ -156,6 +157,104 @@ is "$(validate_codes 3 "$b1_token" "$b2_token")" "$(repeat_words 6 401)" \
 	"the sessions ended by disable_user stay dead after enable_user"
 is "$(sql "SELECT mdauth.enable_user('nobody')")" f "enable_user of an unknown user returns false"
 
+# --- set_password --------------------------------------------------------------
+# A new password ends the user's live sessions (ASVS 4.0.3 V3.3.3), unless
+# asked to keep them; an unknown user or a hash in clear is an error.
+is "$(h_result 'set_password(text,text,boolean)')" integer \
+	"mdauth.set_password(text, text, boolean) returns integer"
+PW2='a second password for alice'
+H_PASSWORDS+=("$PW2")
+hash2=$(h_ctl hash-password --password-stdin <<<"$PW2") || bail "hash-password failed"
+h_login_ok alice "$PW" p1
+p1_token=$TOKEN
+h_login_ok alice "$PW" p2
+p2_token=$TOKEN
+h_login_ok bob "$PW" 'bob tablet'
+b4_token=$TOKEN
+alice_live=$(sql "SELECT count(*) FROM mdauth.active_sessions WHERE user_id = :'uid'" uid="$ALICE_ID")
+ok "alice has live sessions to end (so the checks below check something)" test "$alice_live" -ge 2
+is "$(sql "SELECT mdauth.set_password('Alice', :'h')" h="$hash2")" "$alice_live" \
+	"set_password('Alice', phc) returns how many live sessions it ended (name case-insensitive)"
+is "$(validate_codes 3 "$p1_token" "$p2_token")" "$(repeat_words 6 401)" \
+	"after set_password the user's tokens are refused (all workers)"
+is "$(validate_codes 3 "$b4_token")" "$(repeat_words 3 200)" "set_password leaves other users' sessions live"
+login alice "$PW"
+expect_error 401 invalid_credentials "after set_password the old password fails"
+h_login_ok alice "$PW2" p3
+p3_token=$TOKEN
+is "$STATUS" 200 "after set_password the new password logs in"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'revoke'
+	AND detail = 'password_changed' AND user_id = :'uid'" uid="$ALICE_ID")" "$alice_live" \
+	"set_password writes a revoke event (detail password_changed) for each session it ended"
+is "$(sql "SELECT detail FROM mdauth.auth_events WHERE event = 'password_changed'
+	AND user_id = :'uid'" uid="$ALICE_ID")" "$alice_live sessions ended" \
+	"set_password writes one password_changed event that says how many sessions ended"
+is "$(sql "SELECT mdauth.set_password('alice', :'h', true)" h="$hash2")" 0 \
+	"set_password(..., keep_sessions => true) returns 0"
+is "$(validate_codes 3 "$p3_token")" "$(repeat_words 3 200)" \
+	"with keep_sessions the user's sessions stay live"
+is "$(sql "SELECT detail FROM mdauth.auth_events WHERE event = 'password_changed'
+	AND user_id = :'uid' ORDER BY id DESC LIMIT 1" uid="$ALICE_ID")" 'sessions kept' \
+	"with keep_sessions the password_changed event says the sessions were kept"
+err=$(sql "\\set VERBOSITY verbose
+	SELECT mdauth.set_password('nobody', :'h')" h="$hash2" 2>&1)
+like "$err" 'P0002: no such user: nobody' \
+	"set_password of an unknown user is an error that names it, SQLSTATE P0002 (no_data_found)"
+err=$(sql "SELECT mdauth.set_password('alice', 'hunter2 in clear')" 2>&1)
+like "$err" 'not an argon2id PHC string' "set_password refuses a value that is not an argon2id hash"
+login alice "$PW2"
+is "$STATUS" 200 "and the refusal left the password as it was"
+ok "the daemon's role cannot call set_password" \
+	h_daemon_refused "SELECT mdauth.set_password('bob', '$hash2')"
+# alice's first password again, for the checks below.
+sql "SELECT mdauth.set_password('alice', :'h')" \
+	h="$(h_ctl hash-password --password-stdin <<<"$PW")" >/dev/null
+
+# --- session_open refuses a disabled user ------------------------------------
+# The daemon calls it after the password check; a user disabled in
+# between must not get a session (the user's row is locked, then checked).
+is "$(h_result 'session_open(bigint,bytea,text,text,text,bigint,bigint,integer,text)')" \
+	'TABLE(session_id uuid, expires_at timestamp with time zone)' \
+	"session_open keeps its signature"
+ok "the daemon's role may still call session_open" \
+	h_as_daemon "SELECT * FROM mdauth.session_open($BOB_ID, sha256('open 1'), 'x', '127.0.0.1',
+		'psql', 60, 600, 10, 'evict_oldest')"
+sql "UPDATE mdauth.users SET disabled_at = now() WHERE id = :'uid'" uid="$BOB_ID"
+sessions_before=$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'uid'" uid="$BOB_ID")
+err=$(sql "\\set VERBOSITY verbose
+	SELECT * FROM mdauth.session_open(:'uid', sha256('open 2'), 'x', '127.0.0.1',
+	'psql', 60, 600, 10, 'evict_oldest')" uid="$BOB_ID" 2>&1)
+like "$err" 'MDA01: user [0-9]+ is disabled' \
+	"session_open for a disabled user is an error that says so, SQLSTATE MDA01"
+is "$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'uid'" uid="$BOB_ID")" \
+	"$sessions_before" "session_open opened no session for the disabled user"
+sql "UPDATE mdauth.users SET disabled_at = NULL WHERE id = :'uid'" uid="$BOB_ID"
+is "$(sql "SELECT count(*) FROM mdauth.session_open(:'uid', sha256('open 4'), 'x', '127.0.0.1',
+	'psql', 60, 600, 10, 'evict_oldest')" uid="$BOB_ID")" 1 \
+	"once enabled again, session_open opens a session"
+
+# The daemon's side of it, raced for real: dora's row is locked while her
+# login checks the password, so that the login waits inside session_open;
+# the lock's transaction disables her and commits; session_open then finds
+# her disabled.  The login is refused like any disabled user's.
+h_user_add dora "$PW"
+DORA_ID=$(sql "SELECT id FROM mdauth.users WHERE username = 'dora'")
+h_lock_rows 1 "SELECT 'locked' FROM mdauth.users WHERE username = 'dora' FOR UPDATE"
+h_bg dora /login -H 'Content-Type: application/json' \
+	--data-binary "$(jq -cn --arg p "$PW" '{username: "dora", password: $p}')"
+pid_dora=$H_BG_PID
+ok "the login waits for dora's row inside session_open" h_wait_for 10 h_lock_waiters 1
+printf "UPDATE mdauth.users SET disabled_at = now() WHERE username = 'dora';\n" >&"$H_LOCKFD"
+h_unlock_rows
+wait "$pid_dora"
+is "$(cat "$H_DIR/dora.status")" 401 "a user disabled during her login gets 401"
+is "$(jq -r .error "$H_DIR/dora.body")" invalid_credentials "... invalid_credentials, as any disabled user"
+is "$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'uid'" uid="$DORA_ID")" 0 \
+	"... and no session"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'login_failure'
+	AND user_id = :'uid' AND detail = 'user disabled'" uid="$DORA_ID")" 1 \
+	"... recorded as a login_failure with detail 'user disabled'"
+
 # --- plain SQL ---------------------------------------------------------------
 h_login_ok carol "$PW" 'carol laptop'
 c2_token=$TOKEN
@@ -218,7 +317,8 @@ is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'login_success'
 	"a login writes a login_success event with the user, the session, ip and user agent"
 is "$(sql "SELECT string_agg(DISTINCT event, ' ' ORDER BY event) FROM mdauth.auth_events
 	WHERE event NOT IN ('login_success', 'login_failure', 'logout', 'refresh', 'revoke',
-	'eviction', 'logout_all', 'session_limit_reached', 'user_disabled')")" "" \
+	'eviction', 'logout_all', 'session_limit_reached', 'user_disabled',
+	'token_reuse', 'password_changed')")" "" \
 	"every auth_events row is one of the documented events"
 
 # --- search_path -----------------------------------------------------------------
