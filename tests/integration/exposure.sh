@@ -65,7 +65,8 @@ h_stop_master "$master"
 rm -f "$run_dir/core.sock"
 
 start_nobody INVOCATION_ID=0123456789abcdef0123456789abcdef
-is "$(core_limit "$master")" "unlimited unlimited" \
+# The hard limit: AddressSanitizer lowers the soft one to 0 by itself.
+is "$(core_limit "$master" | cut -d' ' -f2)" unlimited \
 	"under systemd (INVOCATION_ID): the core limit is left to the unit"
 is "$(stat -c %u "/proc/$master/mem")" "$nobody_uid" \
 	"under systemd (INVOCATION_ID): dumpable is left to the unit"
