@@ -505,6 +505,7 @@ conf_load(struct conf *conf, const char *path, char *err, size_t errlen)
 	rc = conf_parse(conf, text, len, path, err, errlen);
 	if (rc)
 		rc = conf_environment(conf, err, errlen);
+	conf->file_mode = (unsigned)st.st_mode & 07777;
 out:
 	if (text != NULL) {
 		explicit_bzero(text, len);	/* database may hold a password */
@@ -512,6 +513,53 @@ out:
 	}
 	close(fd);
 	return rc;
+}
+
+/* A libpq conninfo "password = ..." or a URI's "?password=" / "&password=". */
+static bool
+conf_conninfo_password(const char *db)
+{
+	const char *p, *q;
+
+	for (p = db; (p = strstr(p, "password")) != NULL; p += 8) {
+		if (p != db && !isspace((unsigned char)p[-1]) &&
+		    p[-1] != '?' && p[-1] != '&')
+			continue;
+		for (q = p + 8; isspace((unsigned char)*q); q++)
+			;
+		if (*q == '=')
+			return true;
+	}
+	return false;
+}
+
+/* postgresql://user:password@host/db (or postgres://). */
+static bool
+conf_uri_password(const char *db)
+{
+	const char *auth, *at, *colon;
+	size_t len;
+
+	if (strncmp(db, "postgresql://", 13) == 0)
+		auth = db + 13;
+	else if (strncmp(db, "postgres://", 11) == 0)
+		auth = db + 11;
+	else
+		return false;
+	len = strcspn(auth, "/?#");
+	if ((at = memrchr(auth, '@', len)) == NULL)
+		return false;
+	colon = memchr(auth, ':', (size_t)(at - auth));
+	return colon != NULL && colon + 1 < at;
+}
+
+bool
+conf_password_exposed(const struct conf *conf)
+{
+	if ((conf->file_mode & 004) == 0 || conf->database == NULL)
+		return false;
+	return conf_conninfo_password(conf->database) ||
+	    conf_uri_password(conf->database);
 }
 
 int

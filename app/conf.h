@@ -61,6 +61,8 @@ struct conf {
 	char		*listen_allow;		/* as written */
 	struct net_allow listen_allow_net;	/* ... parsed */
 	struct net_allow web_server_addrs;	/* FCGI_WEB_SERVER_ADDRS; n 0: unset */
+	/* Not a key: the mode of the file conf_load read (0 otherwise). */
+	unsigned	 file_mode;
 };
 
 /* Fill in the defaults of every key.  Call before conf_parse/conf_load. */
@@ -77,6 +79,13 @@ int	conf_parse(struct conf *conf, const char *text, size_t len,
 /* Read and parse a file.  Returns 1 on success, 0 on failure (see conf_parse). */
 int	conf_load(struct conf *conf, const char *path, char *err, size_t errlen)
 	    __attribute__((warn_unused_result));
+
+/*
+ * Whether the file conf_load read is readable by others (mode & 004)
+ * while database holds a password (password= or a URI's user:password@):
+ * the daemon warns of it at start and at each reload.
+ */
+bool	conf_password_exposed(const struct conf *conf);
 
 /* The number of hash slots in effect (max_concurrent_hashes resolved). */
 int	conf_hash_slots(const struct conf *conf);

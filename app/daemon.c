@@ -9,6 +9,15 @@
  *	daemon_start_failed	-d: tell it why the daemon cannot serve
  *	daemon_write_pid	the pid file
  *	daemon_drop_privileges	root to user/group
+ *	daemon_no_core		no core dump, no ptrace by the same user
+ *
+ * Everything here that touches a path runs as root, in directories that
+ * usually belong to the user the daemon becomes (systemd's
+ * RuntimeDirectory=, /run/mdauth): that user may have put a symbolic link
+ * or another file there.  So no path is followed: the pid file is opened
+ * with O_NOFOLLOW and must be a regular file, the socket is born with its
+ * mode (umask around bind) and is given away through a descriptor of the
+ * very file that was checked to be a socket.
  */
 #include "config.h"
 
@@ -24,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -40,7 +51,8 @@ daemon_listen_unix(const struct conf *conf)
 {
 	struct sockaddr_un sun;
 	struct stat st;
-	int fd;
+	mode_t mask;
+	int fd, rc;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -62,9 +74,16 @@ daemon_listen_unix(const struct conf *conf)
 		log_error("listen: socket: %m");
 		return -1;
 	}
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    chmod(conf->listen, conf->listen_mode) == -1 ||
-	    listen(fd, LISTEN_BACKLOG) == -1) {
+	/*
+	 * The socket is born with listen_mode: no chmod by path afterwards,
+	 * which would follow a symbolic link put in its place.  (bind(2)
+	 * itself creates the file and fails on any existing name, a link
+	 * included.)
+	 */
+	mask = umask(~conf->listen_mode & 0777);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(mask);
+	if (rc == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
 		log_error("listen: %s: %m", conf->listen);
 		close(fd);
 		return -1;
@@ -192,18 +211,41 @@ daemon_ids(const struct conf *conf, uid_t *uid, gid_t *gid)
 int
 daemon_chown_socket(const struct conf *conf)
 {
+	struct stat st;
 	uid_t uid;
 	gid_t gid;
+	int fd;
 
 	if (conf->listen == NULL || conf->listen[0] != '/' || geteuid() != 0)
 		return 1;
 	if (!daemon_ids(conf, &uid, &gid))
 		return 0;
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(conf->listen, uid, gid) == -1) {
-		log_error("chown %s: %m", conf->listen);
+	if (uid == (uid_t)-1 && gid == (gid_t)-1)
+		return 1;
+	/*
+	 * Not chown(path), which follows a symbolic link put in the socket's
+	 * place after bind; nor fchown() on the socket's descriptor, which on
+	 * Linux changes the socket's own (sockfs) inode, not the file in the
+	 * directory.  The file itself is opened without following a link
+	 * (O_PATH, which also opens a socket file), checked to be a socket,
+	 * and that very inode changes owner (fchownat with AT_EMPTY_PATH).
+	 */
+	if ((fd = open(conf->listen, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		log_error("listen: %s: %m", conf->listen);
 		return 0;
 	}
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		log_error("listen: %s is no longer a socket (replaced after "
+		    "bind?); not changing its owner", conf->listen);
+		close(fd);
+		return 0;
+	}
+	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == -1) {
+		log_error("chown %s: %m", conf->listen);
+		close(fd);
+		return 0;
+	}
+	close(fd);
 	return 1;
 }
 
@@ -332,22 +374,74 @@ daemon_start_failed(int ready_fd, const char *why)
 }
 
 int
-daemon_write_pid(const char *path)
+daemon_write_pid(const char *path, char *err, size_t errlen)
 {
-	FILE *f;
+	struct stat st;
+	char line[32];
+	int fd, n;
 
 	if (path == NULL)
 		return 1;
-	if ((f = fopen(path, "we")) == NULL) {
-		log_error("pid_file %s: %m", path);
+	/*
+	 * Root writes here, in a directory the daemon's user may own: no
+	 * symbolic link is followed (O_NOFOLLOW), and only a regular file
+	 * with no other name is truncated and written (not a device, a FIFO
+	 * or a hard link to some other file).
+	 */
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK, 0644);
+	if (fd == -1) {
+		if (errno == ELOOP)
+			snprintf(err, errlen, "pid_file %s is a symbolic link; "
+			    "refusing to write through it (remove it)", path);
+		else
+			snprintf(err, errlen, "pid_file %s: %s", path,
+			    strerror(errno));
+		log_error("%s", err);
 		return 0;
 	}
-	fprintf(f, "%ld\n", (long)getpid());
-	if (fclose(f) != 0) {
-		log_error("pid_file %s: %m", path);
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		snprintf(err, errlen, "pid_file %s is not a regular file with "
+		    "a single name; refusing to write it (remove it)", path);
+		log_error("%s", err);
+		close(fd);
+		return 0;
+	}
+	n = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, line, (size_t)n) != n) {
+		snprintf(err, errlen, "pid_file %s: %s", path, strerror(errno));
+		log_error("%s", err);
+		close(fd);
+		return 0;
+	}
+	if (close(fd) == -1) {
+		snprintf(err, errlen, "pid_file %s: %s", path, strerror(errno));
+		log_error("%s", err);
 		return 0;
 	}
 	return 1;
+}
+
+/*
+ * Outside systemd (which sets INVOCATION_ID for every unit it starts,
+ * and whose unit has LimitCORE=0 and its own sandbox): no core file, which
+ * would hold the database password, tokens and passwords in flight, and
+ * no ptrace or /proc/PID/mem by a process of the same user.  Forked
+ * workers inherit both; an execve() resets "dumpable", so this runs after
+ * tune_malloc's.  Root (CAP_SYS_PTRACE) can still read the memory.
+ */
+void
+daemon_no_core(void)
+{
+	struct rlimit rl = { 0, 0 };
+	const char *id = getenv("INVOCATION_ID");
+
+	if (id != NULL && *id != '\0')
+		return;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		log_warn("setrlimit RLIMIT_CORE 0: %m");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		log_warn("prctl PR_SET_DUMPABLE 0: %m");
 }
 
 int

@@ -38,8 +38,15 @@ void	daemon_ready(int ready_fd);
  */
 void	daemon_start_failed(int ready_fd, const char *why);
 
-/* Write the pid file (when set).  Returns 1 on success. */
-int	daemon_write_pid(const char *path);
+/*
+ * Write the pid file (when set), never through a symbolic link nor into
+ * anything but a regular file.  Returns 1 on success; 0 with why in err
+ * (also logged).
+ */
+int	daemon_write_pid(const char *path, char *err, size_t errlen);
+
+/* Unless started by systemd: RLIMIT_CORE 0 and PR_SET_DUMPABLE 0. */
+void	daemon_no_core(void);
 
 /*
  * When running as root with user (and group) set: setgroups, setresgid,

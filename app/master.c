@@ -344,6 +344,10 @@ master_reload(struct master *m)
 	conf_free(m->conf);
 	*m->conf = fresh;
 	log_set_level(m->conf->log_level);
+	if (conf_password_exposed(m->conf))
+		log_warn("reload: %s holds a database password and is readable "
+		    "by others (mode %04o): chmod o-rwx it", m->conf_path,
+		    m->conf->file_mode);
 	m->nslots = m->conf->workers;
 	memset(m->slots, 0, sizeof(m->slots));
 	m->not_connected = 0;		/* under -d, the new workers count */

@@ -86,6 +86,8 @@ main(int argc, char *argv[])
 
 	/* Before getopt(3), which may reorder argv. */
 	untuned = tune_malloc(argv);
+	/* Before the configuration (and its password) is read. */
+	daemon_no_core();
 
 	while ((ch = getopt(argc, argv, "c:dhtV")) != -1) {
 		switch (ch) {
@@ -142,10 +144,18 @@ main(int argc, char *argv[])
 			goto out;
 		log_init("mdauthd", conf.log_level, true);
 	}
-	if (!daemon_write_pid(conf.pid_file) || !daemon_drop_privileges(&conf))
+	if (!daemon_write_pid(conf.pid_file, err, sizeof(err))) {
+		daemon_start_failed(ready, err);
+		goto out;
+	}
+	if (!daemon_drop_privileges(&conf))
 		goto out;
 	log_info("mdauthd %s: serving on %s", PACKAGE_VERSION,
 	    conf.listen != NULL ? conf.listen : "fd 0");
+	if (conf_password_exposed(&conf))
+		log_warn("%s holds a database password and is readable by "
+		    "others (mode %04o): chmod o-rwx it", abspath,
+		    conf.file_mode);
 	if (untuned != 0)
 		log_warn("cannot start again with GLIBC_TUNABLES=%s (%s): "
 		    "small freed blocks are not wiped", TUNE_MALLOC,

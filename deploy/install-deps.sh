@@ -17,7 +17,9 @@ set -eu
 # check against the live service; php-cli and php-curl run the PHP client
 # example (doc/examples/php); build-essential (which dpkg-buildpackage
 # requires whatever debian/control says), dpkg-dev, debhelper and lintian
-# build and check the Debian package (tests/package/deb.sh).
+# build and check the Debian package (tests/package/deb.sh).  strace holds
+# the daemon after bind in tests/integration/root_files.sh; binutils'
+# readelf checks the hardening (tests/hardening.sh).
 PACKAGES="
     gcc libc6-dev make autoconf automake pkg-config
     libfcgi-dev libfcgi-bin spawn-fcgi
@@ -27,7 +29,7 @@ PACKAGES="
     curl openssl ca-certificates jq
     mandoc groff-base python3 python3-yaml php-cli php-curl
     build-essential dpkg-dev debhelper lintian
-    procps iproute2 wrk systemd
+    procps iproute2 wrk systemd strace binutils
 "
 for option in "$@"; do
     case $option in

@@ -11,6 +11,9 @@
 # trusted behind a server that sets them, as deploy/nginx/ does: behind
 # lighttpd or Apache a client can send its own, and only REMOTE_USER
 # counts.  An application should read the one its server provides.
+# It should not get the client's Authorization header (the token): the
+# nginx and Apache configurations remove it once mdauth has let the
+# request through; lighttpd cannot (deploy/lighttpd/ says why).
 printf 'Content-Type: text/plain\r\nCache-Control: no-store\r\n\r\n'
 printf 'user=%s\n' "${REMOTE_USER:-${HTTP_X_AUTH_USER:-}}"
 printf 'user_id=%s\n' "${AUTH_USER_ID:-${HTTP_X_AUTH_USER_ID:-}}"
@@ -19,3 +22,7 @@ printf 'path_info=%s\n' "${PATH_INFO:-}"
 printf 'method=%s\n' "${REQUEST_METHOD:-}"
 # The request body reaches the application too (an authorizer sees none).
 printf 'body_bytes=%s\n' "$(head -c "${CONTENT_LENGTH:-0}" | wc -c)"
+# Whether the client's Authorization header (the token) got here: it is
+# not for the application, and the nginx and Apache configurations remove
+# it once mdauth has checked it.  Last, so that user= stays the first line.
+printf 'authorization=%s\n' "${HTTP_AUTHORIZATION:+present}"

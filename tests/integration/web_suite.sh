@@ -154,6 +154,23 @@ is "$(sed -n 's/^session_id=//p' <<<"$BODY")" "$phone_session" \
 is "$(sed -n 's/^user_id=//p' <<<"$BODY")" "$(sql "SELECT id FROM mdauth.users WHERE username = 'alice'")" \
 	"$web: protected: the application sees the user id"
 is "$(sed -n 's/^path_info=//p' <<<"$BODY")" /messages/7 "$web: protected: the path reaches the application"
+# no_authorization NAME: the application did not get the Authorization
+# header.  lighttpd 1.4.69 cannot remove it (deploy/lighttpd/ says why):
+# a TAP TODO there, which an unexpected pass turns into a failure.
+no_authorization() {
+	local got
+	got=$(sed -n 's/^authorization=//p' <<<"$BODY")
+	if [ "$web" != lighttpd ]; then
+		is "$got" "" "$1"
+	elif [ -n "$got" ]; then
+		T_COUNT=$((T_COUNT + 1))
+		printf 'not ok %d - %s # TODO lighttpd 1.4.69 cannot drop a request header after its authorizer\n' \
+			"$T_COUNT" "$1"
+	else
+		fail "$1 (lighttpd now drops it: make this an ordinary check)"
+	fi
+}
+no_authorization "$web: protected: the application does not get the Authorization header (the token)"
 
 body=$(head -c 3000 /dev/zero | tr '\0' a)
 req_url POST "$APP/whoami.cgi/messages" -H "Authorization: Bearer $phone" \
@@ -161,6 +178,8 @@ req_url POST "$APP/whoami.cgi/messages" -H "Authorization: Bearer $phone" \
 is "$STATUS" 200 "$web: protected POST with a body: the application answers 200"
 is "$(sed -n 's/^method=//p' <<<"$BODY")/$(sed -n 's/^body_bytes=//p' <<<"$BODY")" POST/3011 \
 	"$web: protected POST: the application gets the method and the whole body"
+is "$(sed -n 's/^user=//p' <<<"$BODY")" alice "$web: protected POST: the application gets the user"
+no_authorization "$web: protected POST: the application does not get the Authorization header"
 
 sql "SELECT mdauth.revoke_session(:'id')" id="$phone_session" >/dev/null
 app /whoami.cgi -H "Authorization: Bearer $phone"

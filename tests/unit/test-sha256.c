@@ -57,7 +57,7 @@ main(void)
 
 	sha256_init(&ctx);
 	for (i = 0; i < 3; i++)
-		sha256_update(&ctx, "abc" + i, 1);
+		sha256_update(&ctx, &"abc"[i], 1);
 	sha256_final(&ctx, d);
 	hex(d, h);
 	ok(strcmp(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0,
