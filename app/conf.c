@@ -227,6 +227,21 @@ conf_bool(const char *v, bool *out)
 	return 0;
 }
 
+/* Replace the string *sp with a copy of v.  Returns 1, or 0 with why. */
+static int
+conf_set_string(char **sp, const char *v, char *why, size_t whylen)
+{
+	char *copy;
+
+	if ((copy = strdup(v)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return 0;
+	}
+	free(*sp);
+	*sp = copy;
+	return 1;
+}
+
 /* Store one value.  Returns 1 on success, 0 with a message on failure. */
 static int
 conf_set(struct conf *conf, const struct conf_key *key, const char *v,
@@ -252,22 +267,12 @@ conf_set(struct conf *conf, const struct conf_key *key, const char *v,
 			return 0;
 		}
 		/* FALLTHROUGH */
-	case CONF_STRING: {
-		char **sp = (char **)(void *)field;
-		char *copy;
-
+	case CONF_STRING:
 		if (*v == '\0') {
 			snprintf(why, whylen, "%s: empty value", key->name);
 			return 0;
 		}
-		if ((copy = strdup(v)) == NULL) {
-			snprintf(why, whylen, "out of memory");
-			return 0;
-		}
-		free(*sp);
-		*sp = copy;
-		return 1;
-	}
+		return conf_set_string((char **)(void *)field, v, why, whylen);
 	case CONF_INT:
 	case CONF_LONG:
 	case CONF_U32:
@@ -327,9 +332,6 @@ conf_set(struct conf *conf, const struct conf_key *key, const char *v,
 		    "or error", key->name);
 		return 0;
 	case CONF_NET_ALLOW: {
-		char **sp = (char **)(void *)field;
-		char *copy;
-
 		char what[200];
 
 		if (!net_allow_parse(&conf->listen_allow_net, v, what,
@@ -337,13 +339,7 @@ conf_set(struct conf *conf, const struct conf_key *key, const char *v,
 			snprintf(why, whylen, "%s: %s", key->name, what);
 			return 0;
 		}
-		if ((copy = strdup(v)) == NULL) {
-			snprintf(why, whylen, "out of memory");
-			return 0;
-		}
-		free(*sp);
-		*sp = copy;
-		return 1;
+		return conf_set_string((char **)(void *)field, v, why, whylen);
 	}
 	case CONF_TYPE__MAX:
 		break;
