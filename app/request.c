@@ -25,6 +25,7 @@
 #include "log.h"
 #include "password.h"
 #include "request.h"
+#include "secmem.h"
 #include "text.h"
 
 const char *const http_method_names[METHOD__MAX] = {
@@ -134,7 +135,7 @@ request_read_body(struct request *req, FCGX_Stream *in)
 	size_t want, got = 0;
 
 	want = req->content_length > 0 ? (size_t)req->content_length : 0;
-	if ((req->body = malloc(want + 1)) == NULL) {
+	if ((req->body = secmem_alloc(want + 1)) == NULL) {
 		log_error("request: body of %zu bytes: out of memory", want);
 		return 0;
 	}
@@ -153,11 +154,8 @@ request_read_body(struct request *req, FCGX_Stream *in)
 void
 request_free(struct request *req)
 {
-	if (req->body != NULL) {
-		explicit_bzero(req->body, req->body_len);
-		free(req->body);
-		req->body = NULL;
-	}
+	secmem_free(req->body, req->body_len);
+	req->body = NULL;
 }
 
 /* The value of 4 hex digits at s[i], or a value above 0xffff if there are none. */
@@ -495,15 +493,7 @@ request_parse_login(const char *body, size_t len, struct login_input *in,
 void
 request_login_free(struct login_input *in)
 {
-	json_object *pw;
-
-	if (in->root == NULL)
-		return;
-	/* json-c owns the password's bytes: wipe them before they are freed. */
-	if (json_object_object_get_ex(in->root, "password", &pw) &&
-	    json_object_is_type(pw, json_type_string))
-		explicit_bzero((char *)(uintptr_t)json_object_get_string(pw),
-		    (size_t)json_object_get_string_len(pw));
-	json_object_put(in->root);
+	/* json-c holds the password's bytes: wiped before they are freed. */
+	secmem_json_put(in->root);
 	memset(in, 0, sizeof(*in));
 }
