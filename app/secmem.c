@@ -33,7 +33,7 @@
  *   A login's password:
  *	libfcgi's input stream buffer		freed by libfcgi: the fill (2.)
  *	the body read from it (request.c)	secmem_free
- *	json-c's tokener buffer (request.c)	sized, then wiped
+ *	a string being decoded (request.c)	secmem_free
  *	its string in the parsed json-c tree	secmem_json_put
  *						(request_login_free)
  *	an unread body (worker_drain_stdin)	wiped on the stack there
@@ -62,11 +62,13 @@
  *    layer would catch it).  So a response with a token is rendered twice
  *    (response.c: once to count its bytes, once into a buffer of that
  *    size) and never through json-c's printbuf, which grows with realloc;
- *    and json-c's tokener, which collects each string (the password) in
- *    a buffer it grows with realloc, has that buffer sized to the body
- *    before the parse and wiped after (request.c, through the tokener's
- *    field tok->pb).  Strings that json-c holds for
- *    us (a parsed body, a response body) are wiped through the pointer its
+ *    and request bodies are parsed by request.c's own parser, not by
+ *    json-c's tokener, which collects each string (the password) in a
+ *    buffer it grows with realloc and keeps in a private field (tok->pb):
+ *    sizing or wiping that buffer meant reaching into struct json_tokener,
+ *    whose fields json-c reserves for itself, and no public json-c call
+ *    does either.  Strings that json-c holds for us (a parsed body, a
+ *    response body) are wiped through the pointer its
  *    public getter returns, before the tree is released (secmem_json_put;
  *    json-c keeps a string in the block of its object, freed with it).
  *    This layer holds whatever the allocator is.

@@ -2,7 +2,9 @@
  * secmem.h -- secret memory: how mdauth's processes allocate, wipe and
  * free, so that no token or password outlives its use.  The threat model
  * and the reasons are at the top of secmem.c; no other file sets
- * allocator options or reaches into a library's memory.
+ * allocator options or reaches into a library's memory.  (Request bodies
+ * are parsed by request.c's own parser for that reason: json-c's tokener
+ * could be kept clean only through its private fields.)
  */
 #ifndef MDAUTH_SECMEM_H
 #define MDAUTH_SECMEM_H
