@@ -428,7 +428,7 @@ daemon_write_pid(const char *path, char *err, size_t errlen)
  * would hold the database password, tokens and passwords in flight, and
  * no ptrace or /proc/PID/mem by a process of the same user.  Forked
  * workers inherit both; an execve() resets "dumpable", so this runs after
- * tune_malloc's.  Root (CAP_SYS_PTRACE) can still read the memory.
+ * secmem_process_start's.  Root (CAP_SYS_PTRACE) can still read the memory.
  */
 void
 daemon_no_core(void)

@@ -4,12 +4,10 @@
  *	main	parse options, load the configuration, open the socket,
  *		detach, drop privileges, hand over to the master
  *	usage	the help text
- *	tune_malloc	start again with glibc's per-thread cache off
  */
 #include "config.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,47 +17,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "master.h"
-
-/*
- * A worker has glibc fill every block it frees (M_PERTURB, see worker.c),
- * so that no token or password outlives its request in freed memory.
- * glibc skips the blocks that go to its per-thread cache (up to 1032 bytes:
- * a password's string, a Bearer header), and that cache can only be turned
- * off through the environment, which glibc reads when a program starts.
- * So mdauthd starts itself again, once, with the setting added: the same
- * process, arguments and descriptors (fd 0 may be the socket).  Returns 0,
- * or the errno of the failure; mdauthd then runs with the cache, and says
- * so.
- */
-#define TUNE_MALLOC	"glibc.malloc.tcache_count=0"
-
-static int
-tune_malloc(char *argv[])
-{
-	const char *old = getenv("GLIBC_TUNABLES");
-	char *value, self[PATH_MAX];
-	ssize_t n;
-	size_t len;
-	int error;
-
-	if (old != NULL && strstr(old, TUNE_MALLOC) != NULL)
-		return 0;
-	len = (old != NULL ? strlen(old) + 1 : 0) + sizeof(TUNE_MALLOC);
-	if ((value = malloc(len)) == NULL)
-		return errno;
-	snprintf(value, len, "%s%s" TUNE_MALLOC, old != NULL ? old : "",
-	    old != NULL && *old != '\0' ? ":" : "");
-	/* The program's own path, not /proc/self/exe: the process's name
-	 * (ps, pgrep, the journal) comes from the name it is started by. */
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0 &&
-	    setenv("GLIBC_TUNABLES", value, 1) == 0) {
-		self[n] = '\0';
-		execv(self, argv);
-	}
-	error = errno;
-	free(value);
-	return error;
-}
+#include "secmem.h"
 
 static void
 usage(FILE *f)
@@ -84,8 +42,8 @@ main(int argc, char *argv[])
 	bool detach = false, test = false;
 	int ch, fd, rc, ready = -1, untuned;
 
-	/* Before getopt(3), which may reorder argv. */
-	untuned = tune_malloc(argv);
+	/* Before getopt(3), which may reorder argv (secmem.c says why). */
+	untuned = secmem_process_start(argv);
 	/* Before the configuration (and its password) is read. */
 	daemon_no_core();
 
@@ -156,10 +114,7 @@ main(int argc, char *argv[])
 		log_warn("%s holds a database password and is readable by "
 		    "others (mode %04o): chmod o-rwx it", abspath,
 		    conf.file_mode);
-	if (untuned != 0)
-		log_warn("cannot start again with GLIBC_TUNABLES=%s (%s): "
-		    "small freed blocks are not wiped", TUNE_MALLOC,
-		    strerror(untuned));
+	secmem_process_warn(untuned);
 	rc = master_run(&conf, abspath, fd, ready);
 	if (conf.pid_file != NULL && unlink(conf.pid_file) == -1)
 		log_warn("unlink %s: %m (its directory must be writable by "

@@ -10,17 +10,16 @@
  *	password_needs_rehash	are the stored parameters the current ones?
  *	password_work_count	argon2id computations run so far
  *	password_work_blocks	and the KiB blocks they went through
- *	password_fill_freed	fill freed memory, except argon2id's own
  */
 #include "config.h"
 
 #include <argon2.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "log.h"
 #include "password.h"
+#include "secmem.h"
 #include "token.h"
 
 #define PASSWORD_SALT_LEN	16
@@ -30,32 +29,6 @@ static char password_dummy_hash[PASSWORD_HASH_MAX];
 static struct password_params password_dummy_params;
 static unsigned long password_work;
 static unsigned long long password_blocks_done;
-
-/*
- * The allocator's fill byte for freed memory (M_PERTURB; worker.c says
- * why), 0 for none.  glibc also fills each new block with its complement,
- * which for argon2id's memory (argon2_memory, mapped fresh for each hash
- * and unmapped after) would only cost time, about 7% of a hash at the
- * default parameters: libargon2 wipes that memory itself before it frees
- * it (FLAG_clear_internal_memory).  So the fill is off while argon2id runs;
- * nothing else is freed meanwhile.
- */
-static int password_fill;
-
-void
-password_fill_freed(int byte)
-{
-	password_fill = byte;
-	if (mallopt(M_PERTURB, byte) != 1)
-		log_debug("password: mallopt(M_PERTURB) refused");
-}
-
-static void
-password_fill_pause(bool pause)
-{
-	if (password_fill != 0)
-		(void)mallopt(M_PERTURB, pause ? 0 : password_fill);
-}
 
 /* Did argon2 get as far as computing (rather than failing to decode)? */
 static bool
@@ -130,11 +103,11 @@ password_hash(const struct password_params *params, const char *password,
 
 	if (!random_bytes(salt, sizeof(salt)))
 		return PASSWORD_FAILED;
-	password_fill_pause(true);
+	secmem_fill_pause(true);
 	rc = argon2id_hash_encoded(params->iterations, params->memory_kib,
 	    params->parallelism, password, len, salt, sizeof(salt),
 	    PASSWORD_TAG_LEN, out, outlen);
-	password_fill_pause(false);
+	secmem_fill_pause(false);
 	password_work += rc == ARGON2_OK;
 	if (rc == ARGON2_OK)
 		password_blocks_done += password_blocks(params->memory_kib,
@@ -150,9 +123,9 @@ password_verify(const char *encoded, const char *password, size_t len)
 	enum password_result r;
 	int rc;
 
-	password_fill_pause(true);
+	secmem_fill_pause(true);
 	rc = argon2id_verify(encoded, password, len);
-	password_fill_pause(false);
+	secmem_fill_pause(false);
 	password_work += password_worked(rc);
 	if (password_worked(rc))
 		password_blocks_done += password_encoded_blocks(encoded);
@@ -166,9 +139,9 @@ password_verify(const char *encoded, const char *password, size_t len)
 	log_warn("password: stored hash is not usable: %s",
 	    argon2_error_message(rc));
 	if (password_dummy_hash[0] != '\0' && encoded != password_dummy_hash) {
-		password_fill_pause(true);
+		secmem_fill_pause(true);
 		rc = argon2id_verify(password_dummy_hash, password, len);
-		password_fill_pause(false);
+		secmem_fill_pause(false);
 		password_work += password_worked(rc);
 		if (password_worked(rc))
 			password_blocks_done +=
@@ -242,10 +215,10 @@ password_pad(unsigned long long spent)
 	m = want / t / lane4 * lane4;
 	if (m < 2 * lane4)
 		m = 2 * lane4;
-	password_fill_pause(true);
+	secmem_fill_pause(true);
 	rc = argon2id_hash_raw(t, (uint32_t)m, ref->parallelism, "", 0, salt,
 	    sizeof(salt), out, sizeof(out));
-	password_fill_pause(false);
+	secmem_fill_pause(false);
 	if (rc == ARGON2_OK) {
 		password_work++;
 		password_blocks_done += password_blocks((uint32_t)m, t,

@@ -82,10 +82,6 @@ unsigned long password_work_count(void);
  */
 unsigned long long password_work_blocks(void);
 
-/* Have the allocator fill freed memory with byte (0: not), except while
- * argon2id computes. */
-void	password_fill_freed(int byte);
-
 /*
  * How many characters a new password has: Unicode code points (NIST SP
  * 800-63B 5.1.1.2, ASVS 4.0.3 V2.1.1 count characters), that is every

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "response.h"
+#include "secmem.h"
 #include "text.h"
 
 const char *const api_error_codes[ERR__MAX] = {
@@ -117,10 +118,9 @@ resp_header(struct response *resp, const char *name, const char *value)
 
 /*
  * The response text is written twice through a sink: once to count its
- * bytes (buf NULL), once into a buffer of exactly that size.  Nothing that
- * holds a token is ever grown with realloc(3), which would leave the old
- * copy behind in freed memory (open_memstream(3) and json-c's printbuf
- * both grow that way).
+ * bytes (buf NULL), once into a buffer of exactly that size, so that a
+ * token is never in a buffer grown with realloc(3), as open_memstream(3)'s
+ * and json-c's printbuf are (secmem.c says why).
  */
 struct resp_sink {
 	char	*buf;		/* NULL: only count */
@@ -329,12 +329,11 @@ resp_render(const struct response *resp, const char *realm, size_t *len)
 		return NULL;
 	s.cap = s.len;
 	s.len = 0;
-	if ((s.buf = malloc(s.cap + 1)) == NULL)
+	if ((s.buf = secmem_alloc(s.cap + 1)) == NULL)
 		return NULL;
 	/* The second pass writes what the first counted, or nothing goes out. */
 	if (!resp_write(&s, resp, realm, json) || s.len != s.cap) {
-		explicit_bzero(s.buf, s.cap);
-		free(s.buf);
+		secmem_free(s.buf, s.cap);
 		return NULL;
 	}
 	s.buf[s.cap] = '\0';
@@ -362,22 +361,8 @@ resp_send(const struct response *resp, const char *realm, FCGX_Stream *out)
 		log_warn("response: write failed: the web server went away");
 		rc = 0;
 	}
-	if (resp->secret)
-		explicit_bzero(text, len);
-	free(text);
+	secmem_free(text, len);
 	return rc;
-}
-
-/* Wipe every string member of a JSON object (the token, in practice). */
-static void
-resp_wipe_json(json_object *obj)
-{
-	json_object_object_foreach(obj, key, val) {
-		(void)key;
-		if (json_object_is_type(val, json_type_string))
-			explicit_bzero((char *)(uintptr_t)json_object_get_string(val),
-			    (size_t)json_object_get_string_len(val));
-	}
 }
 
 /*
@@ -387,11 +372,10 @@ resp_wipe_json(json_object *obj)
 static void
 resp_put_body(struct response *resp)
 {
-	if (resp->body == NULL)
-		return;
-	if (resp->secret && json_object_is_type(resp->body, json_type_object))
-		resp_wipe_json(resp->body);
-	json_object_put(resp->body);
+	if (resp->secret)
+		secmem_json_put(resp->body);
+	else
+		json_object_put(resp->body);
 	resp->body = NULL;
 }
 

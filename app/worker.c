@@ -52,9 +52,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -65,6 +65,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "router.h"
+#include "secmem.h"
 #include "text.h"
 #include "worker.h"
 
@@ -343,16 +344,11 @@ worker_drain_stdin(FCGX_Request *fr)
 }
 
 /*
- * After a request, no copy of its secrets (the Bearer token, a password,
- * the token of a login's answer) may stay behind in the worker's memory,
- * where a core dump or a later bug that discloses memory would find it.
- * Our own buffers are wiped where they are freed; libfcgi's and json-c's
- * are not ours.  So glibc fills every block the worker frees
- * (M_PERTURB, set by password_fill_freed from worker_main), with its
- * per-thread cache, which would skip small blocks, turned off when mdauthd
- * starts (mdauthd.c, tune_malloc).  The parameters' strings are wiped here
- * as well, before libfcgi frees them, in case the cache is on after all.
- * tests/integration/secrets.sh scans a worker's memory.
+ * The parameters' strings (the Bearer token, REMOTE_PASSWD) are wiped
+ * before libfcgi frees them, through the public FCGX_Request.envp that
+ * FCGX_GetParam reads: glibc fills what the worker frees anyway, unless
+ * its per-thread cache could not be turned off (secmem.c has the whole
+ * design).
  */
 static void
 worker_wipe_params(FCGX_Request *fr)
@@ -586,19 +582,8 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	/*
-	 * argon2id allocates argon2_memory (19 MiB by default) per hash and
-	 * frees it.  glibc serves blocks that large with mmap(2), but raises
-	 * that threshold after the first such free, so from the second hash
-	 * on the block comes from the heap and stays resident.  A fixed
-	 * threshold keeps every hash in mmap(2): its memory goes back to the
-	 * system when the hash is done (mallopt(3): setting the threshold
-	 * turns the dynamic adjustment off).
-	 */
-	if (mallopt(M_MMAP_THRESHOLD, 256 * 1024) != 1)
-		log_debug("worker: mallopt(M_MMAP_THRESHOLD) refused");
-	/* Freed memory is overwritten (see worker_wipe_params). */
-	password_fill_freed(0xa5);
+	/* Freed memory is overwritten, argon2id's is unmapped (secmem.c). */
+	secmem_worker_start();
 	if ((db = db_new(conf->database, conf->db_timeout)) == NULL) {
 		log_error("worker: out of memory");
 		_exit(1);

@@ -138,8 +138,8 @@ h_bad_body "a device with \\u0000 inside" \
 	"{\"username\":\"alice\",\"password\":\"$PW\",\"device\":\"pho\\u0000ne\"}"
 h_bad_body "an ignored member with \\u0000 inside" \
 	"{\"username\":\"alice\",\"password\":\"$PW\",\"extra\":\"a\\u0000b\"}"
-# json-c cuts a member name at its NUL: "username\u0000x" would be read as
-# "username".
+# A member name is a C string, cut at its NUL: "username\u0000x" would be
+# read as "username".
 h_bad_body "a member name with \\u0000 inside (username\\u0000x)" \
 	"{\"username\\u0000x\":\"alice\",\"password\":\"$PW\"}"
 

@@ -27,9 +27,9 @@ FCGI_REQUEST=$top_builddir/tests/fcgi-request
 
 # The password is long and needs no escaping in JSON, so that any copy of
 # the request body, raw or parsed, holds its pieces.  The wrong one has
-# characters JSON escapes: json-c then collects it in several pieces, and
-# only its parsed copies hold it as is.  BAD is sent in bodies that are
-# refused, each differently, after json-c may have parsed the password.
+# characters JSON escapes: only its decoded copies (the parser's buffer,
+# the parsed string) hold it as is.  BAD is sent in bodies that are
+# refused, each differently, after the parser may have decoded the password.
 PASSWORD='correct horse battery staple and then some more words to make it long'
 WRONG='Tr0ub4dor&3 \ is "not" it, \ though "it" is \ a "long" enough \ password "as" well'
 BAD='a third long password that only ever comes in a malformed body'

@@ -441,6 +441,13 @@ test_login(void)
 	ok(rc == 1, "the same name in a nested object is not a duplicate");
 	if (rc == 1)
 		request_login_free(&in);
+	ok(login_rejects(S("{\"username\":\"a\",\"password\":\"b\","
+	    "\"meta\":{\"k\":1,\"k\":2}}"), "duplicate member"),
+	    "a duplicate member inside a nested object is rejected too");
+	ok(login_rejects(S("{\"username\":\"a\",\"password\":\"b\","
+	    "\"list\":[{\"password\":\"c\",\"password\":\"d\"}]}"),
+	    "duplicate member"),
+	    "a duplicate member in an object inside an array is rejected");
 
 	rc = request_parse_login(S("{\"username\":\"a\",\"password\":\"b\"}\n"),
 	    &in, &why);
