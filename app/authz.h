@@ -10,7 +10,6 @@ enum bearer_status {
 	BEARER_OK,		/* a well-formed b64token */
 	BEARER_MISSING,		/* no header, or another scheme: plain challenge */
 	BEARER_MALFORMED,	/* Bearer with empty, bad or over-long credentials */
-	BEARER_STATUS__MAX
 };
 
 /*

@@ -48,7 +48,6 @@ enum conf_type {
 	CONF_POLICY,
 	CONF_LOG_LEVEL,
 	CONF_NET_ALLOW,
-	CONF_TYPE__MAX
 };
 
 struct conf_key {
@@ -341,8 +340,6 @@ conf_set(struct conf *conf, const struct conf_key *key, const char *v,
 		}
 		return conf_set_string((char **)(void *)field, v, why, whylen);
 	}
-	case CONF_TYPE__MAX:
-		break;
 	}
 	snprintf(why, whylen, "%s: internal error", key->name);
 	return 0;
@@ -640,8 +637,6 @@ conf_key_value(const struct conf *conf, size_t i, char *buf, size_t len)
 	case CONF_LOG_LEVEL:
 		n = snprintf(buf, len, "%s", log_level_names[
 		    *(const enum log_level *)(const void *)field]);
-		break;
-	case CONF_TYPE__MAX:
 		break;
 	}
 	return n >= 0 && (size_t)n < len;

@@ -18,7 +18,6 @@ enum db_status {
 	DB_UNAVAILABLE,		/* cannot reach PostgreSQL: 503 */
 	DB_ERROR,		/* the statement failed: a bug, 500 */
 	DB_REFUSED,		/* a function of the schema said no (SQLSTATE MDA01) */
-	DB_STATUS__MAX
 };
 
 enum session_state {

@@ -23,7 +23,6 @@ enum admin_result {
 	ADMIN_EXISTS,		/* user add: the name is taken */
 	ADMIN_NOT_FOUND,	/* no such user */
 	ADMIN_FAILED,		/* printed */
-	ADMIN_RESULT__MAX
 };
 
 enum admin_result admin_user_add(PGconn *conn, const char *name,

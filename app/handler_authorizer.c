@@ -33,36 +33,19 @@
 #include "log.h"
 
 void
-handler_authorizer(struct ctx *ctx, const struct request *req,
-    struct response *resp)
+handler_authorizer(struct ctx *ctx, const struct api_request *req,
+    const struct db_session *sess, struct response *resp)
 {
-	struct db_session sess;
-	enum auth_result r;
-
-	if (req->apache_role == APACHE_ROLE_OTHER) {
-		log_error("authorizer: unknown FCGI_APACHE_ROLE");
-		resp_error(resp, ERR_SERVER_ERROR, "unsupported authorizer role");
+	(void)ctx;
+	if (req->http->remote_user != NULL &&
+	    strcmp(req->http->remote_user, sess->username) != 0) {
+		handler_token_dead(resp, "the token belongs to another user");
 		return;
 	}
-	if (req->remote_passwd != NULL)
-		r = auth_token(ctx, req, req->remote_passwd, resp, &sess);
-	else
-		r = auth_bearer(ctx, req, resp, &sess);
-	if (r != AUTH_OK)
-		return;
-	if (req->remote_user != NULL &&
-	    strcmp(req->remote_user, sess.username) != 0) {
-		resp_error(resp, ERR_INVALID_TOKEN,
-		    "the token belongs to another user");
-		resp->challenge = CHALLENGE_INVALID_TOKEN;
-		return;
-	}
-
 	/* No body: on 200 the web server uses the Variable-* headers only. */
 	resp->status = 200;
-	handler_log_user(resp, sess.user_id);
-	if (!resp_header(resp, "Variable-REMOTE_USER", sess.username) ||
+	if (!resp_header(resp, "Variable-REMOTE_USER", sess->username) ||
 	    !resp_header(resp, "Variable-AUTH_USER_ID", resp->log_user_buf) ||
-	    !resp_header(resp, "Variable-AUTH_SESSION_ID", sess.id))
+	    !resp_header(resp, "Variable-AUTH_SESSION_ID", sess->id))
 		resp_error(resp, ERR_SERVER_ERROR, "out of memory");
 }

@@ -9,13 +9,14 @@
 #include "handler.h"
 
 void
-handler_health(struct ctx *ctx, const struct request *req,
-    struct response *resp)
+handler_health(struct ctx *ctx, const struct api_request *req,
+    const struct db_session *sess, struct response *resp)
 {
 	enum db_status st;
 	json_object *body;
 
 	(void)req;
+	(void)sess;
 	st = db_ping(ctx->db);
 	if (st != DB_OK) {
 		resp_error(resp, ERR_SERVICE_UNAVAILABLE,

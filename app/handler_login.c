@@ -2,7 +2,7 @@
  * handler_login.c -- POST /login: username and password for a session.
  *
  *	handler_login		the handler
- *	handler_token_reply	the 200 body with the token (login, refresh)
+ *	login_verify		the hash work, in one hash slot
  *	login_failed		the 401 of every failure
  *
  * Every failure (unknown user, disabled user, wrong password, unusable
@@ -21,31 +21,6 @@
 #include "log.h"
 #include "text.h"
 
-void
-handler_token_reply(struct response *resp, const struct token *tok,
-    const struct db_session *sess)
-{
-	json_object *body = json_object_new_object();
-	char when[32];
-
-	if (body == NULL) {
-		resp_error(resp, ERR_SERVER_ERROR, "out of memory");
-		return;
-	}
-	json_object_object_add(body, "token",
-	    json_object_new_string_len(tok->text, TOKEN_TEXT_LEN));
-	json_object_object_add(body, "token_type",
-	    json_object_new_string("Bearer"));
-	json_object_object_add(body, "expires_in",
-	    json_object_new_int64(sess->expires_at - sess->now));
-	json_object_object_add(body, "expires_at", json_object_new_string(
-	    resp_time(sess->expires_at, when, sizeof(when))));
-	json_object_object_add(body, "session_id",
-	    json_object_new_string(sess->id));
-	resp_json(resp, 200, body);
-	resp->secret = true;
-}
-
 /* 503 for a login that cannot hash now: the client should come back soon. */
 static void
 login_busy(struct response *resp)
@@ -61,13 +36,14 @@ login_busy(struct response *resp)
  */
 static void
 login_failed(struct ctx *ctx, struct response *resp,
-    const struct login_input *in, const char *addr, const struct db_user *user,
-    const struct db_client *client, const char *reason)
+    const struct api_request *req, const char *addr,
+    const struct db_user *user, const char *reason)
 {
 	log_info("login: failed for %s from %s: %s", user != NULL ?
-	    user->username : "an unknown user", client->ip, reason);
-	if (db_login_failed(ctx->db, user != NULL ? user->id : 0, in->username,
-	    addr, client, reason, &ctx->throttle) == DB_UNAVAILABLE) {
+	    user->username : "an unknown user", req->client.ip, reason);
+	if (db_login_failed(ctx->db, user != NULL ? user->id : 0,
+	    req->login.username, addr, &req->client, reason,
+	    &ctx->throttle) == DB_UNAVAILABLE) {
 		handler_db_failure(resp, DB_UNAVAILABLE, "login");
 		return;
 	}
@@ -76,146 +52,165 @@ login_failed(struct ctx *ctx, struct response *resp,
 	resp->challenge = CHALLENGE_PLAIN;
 }
 
-void
-handler_login(struct ctx *ctx, const struct request *req, struct response *resp)
+/* What the hash work of a login found. */
+enum login_outcome {
+	LOGIN_MATCH,		/* the password of an enabled user */
+	LOGIN_FAILED,		/* *reason says why */
+	LOGIN_BUSY,		/* no hash slot, or no memory for argon2: 503 */
+	LOGIN_DB_ERROR,		/* *st says which */
+};
+
+/* login_verify's work, with the slot held. */
+static enum login_outcome
+login_verify_held(struct ctx *ctx, const struct login_input *in,
+    unsigned long long blocks, struct db_user *user, enum db_status *st,
+    const char **reason)
 {
-	struct login_input in;
+	char rehash[PASSWORD_HASH_MAX];
+	enum password_result pw;
+
+	*st = db_user_by_name(ctx->db, in->username, user);
+	if (*st != DB_OK && *st != DB_NOT_FOUND)
+		return LOGIN_DB_ERROR;
+	pw = password_verify(*st == DB_OK ? user->password_hash :
+	    password_dummy(), in->password, in->password_len);
+	if (pw == PASSWORD_NOMEM)
+		return LOGIN_BUSY;
+	if (*st == DB_NOT_FOUND)
+		*reason = "unknown user";
+	else if (pw != PASSWORD_MATCH)
+		*reason = "wrong password";
+	else if (user->disabled)
+		*reason = "user disabled";
+	if (*reason != NULL) {
+		/*
+		 * A stored hash with cheaper parameters than the dummy's: make
+		 * up the difference, so that this failure costs what an
+		 * unknown user's does (password.c says why padding).
+		 */
+		return password_pad(password_work_blocks() - blocks) ==
+		    PASSWORD_NOMEM ? LOGIN_BUSY : LOGIN_FAILED;
+	}
+	/* A hash made with older parameters is replaced now that we know the password. */
+	if (password_needs_rehash(user->password_hash, &ctx->password) &&
+	    password_hash(&ctx->password, in->password, in->password_len, rehash,
+	    sizeof(rehash)) == PASSWORD_MATCH) {
+		if (db_user_rehash(ctx->db, user->id, user->password_hash,
+		    rehash) == DB_OK)
+			log_info("login: user %" PRId64 ": password re-hashed "
+			    "with the current parameters", user->id);
+		explicit_bzero(rehash, sizeof(rehash));
+	}
+	return LOGIN_MATCH;
+}
+
+/*
+ * The hash work of a login, in one of the pool's hash slots, taken and
+ * given back here: the user's row, exactly one verify (against the dummy
+ * hash for an unknown user), the padding of a failure, the re-hash of a
+ * match made with older parameters.  No free slot: no waiting, so that
+ * a flood costs validate as little as possible.
+ */
+static enum login_outcome
+login_verify(struct ctx *ctx, const struct login_input *in,
+    unsigned long long blocks, struct db_user *user, enum db_status *st,
+    const char **reason)
+{
+	enum login_outcome outcome;
+
+	if (!hashslots_acquire()) {
+		log_info("login: every hash slot is busy; 503");
+		return LOGIN_BUSY;
+	}
+	outcome = login_verify_held(ctx, in, blocks, user, st, reason);
+	hashslots_release();
+	if (outcome == LOGIN_BUSY)
+		log_warn("login: argon2 could not allocate %" PRIu32 " KiB",
+		    ctx->password.memory_kib);
+	return outcome;
+}
+
+void
+handler_login(struct ctx *ctx, const struct api_request *req,
+    const struct db_session *unused, struct response *resp)
+{
+	const struct login_input *in = &req->login;
 	struct db_user user;
 	struct db_session sess;
-	struct client_buf cbuf;
-	struct db_client client;
 	struct token tok;
-	enum password_result pw;
 	enum db_status st;
-	const char *why, *hash, *reason = NULL;
-	char rehash[PASSWORD_HASH_MAX];
+	const char *reason = NULL;
 	char addr[TEXT_ADDR_KEY_MIN > REMOTE_ADDR_MAX + 1 ? TEXT_ADDR_KEY_MIN :
 	    REMOTE_ADDR_MAX + 1];
 	unsigned long work = password_work_count();
 	unsigned long long blocks = password_work_blocks();
 	long wait;
 
+	(void)unused;
 	memset(&user, 0, sizeof(user));
 	memset(&tok, 0, sizeof(tok));
-	if (!request_parse_login(req->body, req->body_len, &in, &why)) {
-		resp_error(resp, ERR_INVALID_REQUEST, why);
-		return;
-	}
-	handler_client(req, &cbuf, &client);
 	/* An IPv6 client is counted by its prefix: it may own 2^64 addresses. */
-	text_addr_key(client.ip, ctx->throttle.prefix6, addr, sizeof(addr));
+	text_addr_key(req->client.ip, ctx->throttle.prefix6, addr, sizeof(addr));
 
 	/*
 	 * Throttled by the address, by the name from this address, or (a
 	 * short, growing delay) by the name from everywhere: no lookup, no
 	 * hash.
 	 */
-	st = db_login_check(ctx->db, in.username, addr, &client, &wait);
+	st = db_login_check(ctx->db, in->username, addr, &req->client, &wait);
 	if (st != DB_OK) {
 		handler_db_failure(resp, st, "login");
 		goto out;
 	}
 	if (wait > 0) {
-		log_info("login: throttled from %s (%s) for %ld s", client.ip,
-		    addr, wait);
+		log_info("login: throttled from %s (%s) for %ld s",
+		    req->client.ip, addr, wait);
 		resp_error(resp, ERR_TOO_MANY_REQUESTS,
 		    "too many failed logins; try again later");
 		resp->retry_after = wait > INT32_MAX ? INT32_MAX : (int)wait;
 		goto out;
 	}
-
-	/*
-	 * The pool-wide budget, before any more database work: no free slot,
-	 * no waiting, so that a flood costs validate as little as possible.
-	 */
-	if (!hashslots_acquire()) {
-		log_info("login: every hash slot is busy; 503");
+	switch (login_verify(ctx, in, blocks, &user, &st, &reason)) {
+	case LOGIN_MATCH:
+		break;
+	case LOGIN_FAILED:
+		login_failed(ctx, resp, req, addr, st == DB_OK ? &user : NULL,
+		    reason);
+		goto out;
+	case LOGIN_BUSY:
 		login_busy(resp);
 		goto out;
-	}
-	st = db_user_by_name(ctx->db, in.username, &user);
-	if (st != DB_OK && st != DB_NOT_FOUND) {
-		hashslots_release();
+	case LOGIN_DB_ERROR:
 		handler_db_failure(resp, st, "login");
 		goto out;
 	}
-	hash = st == DB_OK ? user.password_hash : password_dummy();
-	pw = password_verify(hash, in.password, in.password_len);
-	if (pw == PASSWORD_NOMEM) {
-		hashslots_release();
-		log_warn("login: argon2 could not allocate %" PRIu32 " KiB",
-		    ctx->password.memory_kib);
-		login_busy(resp);
-		goto out;
-	}
-	if (st == DB_NOT_FOUND)
-		reason = "unknown user";
-	else if (pw != PASSWORD_MATCH)
-		reason = "wrong password";
-	else if (user.disabled)
-		reason = "user disabled";
-	if (reason != NULL) {
-		/*
-		 * A stored hash with cheaper parameters than the dummy's: make
-		 * up the difference, still holding the slot, so that this
-		 * failure costs what an unknown user's does (password.c says
-		 * why padding).
-		 */
-		if (password_pad(password_work_blocks() - blocks) ==
-		    PASSWORD_NOMEM) {
-			hashslots_release();
-			log_warn("login: argon2 could not allocate %" PRIu32
-			    " KiB", ctx->password.memory_kib);
-			login_busy(resp);
-			goto out;
-		}
-		hashslots_release();
-		login_failed(ctx, resp, &in, addr, st == DB_OK ? &user : NULL,
-		    &client, reason);
-		goto out;
-	}
-	/* A hash made with older parameters is replaced now that we know the password. */
-	if (password_needs_rehash(user.password_hash, &ctx->password) &&
-	    password_hash(&ctx->password, in.password, in.password_len, rehash,
-	    sizeof(rehash)) == PASSWORD_MATCH) {
-		if (db_user_rehash(ctx->db, user.id, user.password_hash,
-		    rehash) == DB_OK)
-			log_info("login: user %" PRId64 ": password re-hashed "
-			    "with the current parameters", user.id);
-		explicit_bzero(rehash, sizeof(rehash));
-	}
-	hashslots_release();
 
 	if (!token_new(&tok)) {
 		resp_error(resp, ERR_SERVER_ERROR, "internal error");
 		goto out;
 	}
-	st = db_session_create(ctx->db, user.id, tok.digest, in.device, &client,
-	    &ctx->session, &sess);
+	st = db_session_create(ctx->db, user.id, tok.digest, in->device,
+	    &req->client, &ctx->session, &sess);
 	if (st == DB_NOT_FOUND) {
 		log_info("login: user %" PRId64 " is at max_sessions_per_user "
 		    "(%d); refused", user.id, ctx->session.cap);
 		resp_error(resp, ERR_SESSION_LIMIT_REACHED, "the maximum number "
 		    "of sessions is reached; log out on another device first");
-		goto out;
-	}
-	if (st == DB_REFUSED) {
+	} else if (st == DB_REFUSED) {
 		/*
 		 * Disabled (or deleted) since the password check: session_open
 		 * rechecks under the user's row lock.  The answer of a disabled
 		 * user, after the same one hash.
 		 */
 		reason = "user disabled";
-		login_failed(ctx, resp, &in, addr, &user, &client, reason);
-		goto out;
-	}
-	if (st != DB_OK) {
+		login_failed(ctx, resp, req, addr, &user, reason);
+	} else if (st != DB_OK)
 		handler_db_failure(resp, st, "login");
-		goto out;
+	else {
+		(void)db_login_succeeded(ctx->db, in->username, addr);
+		handler_token_reply(resp, &tok, &sess);
+		handler_log_user(resp, user.id);
 	}
-	(void)db_login_succeeded(ctx->db, in.username, addr);
-	handler_token_reply(resp, &tok, &sess);
-	handler_log_user(resp, user.id);
 out:
 	/* For the tests: every outcome that reached the hash costs the same. */
 	log_debug("login: status %d after %lu argon2id computations over "
@@ -223,5 +218,4 @@ out:
 	    password_work_blocks() - blocks, reason != NULL ? reason : "-");
 	token_wipe(&tok);
 	db_user_free(&user);
-	request_login_free(&in);
 }

@@ -17,32 +17,17 @@
 #include "log.h"
 
 void
-handler_logout(struct ctx *ctx, const struct request *req, struct response *resp)
+handler_logout(struct ctx *ctx, const struct api_request *req,
+    const struct db_session *unused, struct response *resp)
 {
-	uint8_t digest[TOKEN_DIGEST_LEN];
-	struct client_buf cbuf;
-	struct db_client client;
 	struct db_session sess;
 	enum db_status st;
-	bool known_shape;
 	json_object *body;
-	const char *why;
 
-	/* No member is defined, but a body that is sent must be JSON. */
-	if (req->body_len > 0) {
-		if ((body = request_parse_json(req->body, req->body_len,
-		    &why)) == NULL) {
-			resp_error(resp, ERR_INVALID_REQUEST, why);
-			return;
-		}
-		json_object_put(body);
-	}
-	if (auth_bearer_digest(ctx, req, resp, digest, &known_shape) != AUTH_OK)
-		return;
-	if (known_shape) {
-		handler_client(req, &cbuf, &client);
-		st = db_session_revoke(ctx->db, digest, "logout", &client,
-		    &sess);
+	(void)unused;
+	if (req->token_ours) {
+		st = db_session_revoke(ctx->db, req->digest, "logout",
+		    &req->client, &sess);
 		if (st != DB_OK && st != DB_NOT_FOUND) {
 			handler_db_failure(resp, st, "logout");
 			return;
@@ -50,7 +35,8 @@ handler_logout(struct ctx *ctx, const struct request *req, struct response *resp
 		if (st == DB_OK) {
 			handler_log_user(resp, sess.user_id);
 			if (sess.state == SESSION_REUSED)
-				auth_token_reused(&sess, &client, "logout");
+				handler_token_reused(&sess, &req->client,
+				    "logout", NULL);
 			else
 				log_debug("logout: a session was revoked");
 		}
@@ -69,41 +55,15 @@ handler_logout(struct ctx *ctx, const struct request *req, struct response *resp
  * all but this one with {"keep_current": true}.
  */
 void
-handler_logout_all(struct ctx *ctx, const struct request *req,
-    struct response *resp)
+handler_logout_all(struct ctx *ctx, const struct api_request *req,
+    const struct db_session *sess, struct response *resp)
 {
-	struct client_buf cbuf;
-	struct db_client client;
-	struct db_session sess;
-	json_object *root = NULL, *keep, *body;
-	bool keep_current = false;
+	json_object *body;
 	enum db_status st;
 	long long count;
-	const char *why;
 
-	if (req->body_len > 0) {
-		if ((root = request_parse_json(req->body, req->body_len,
-		    &why)) == NULL) {
-			resp_error(resp, ERR_INVALID_REQUEST, why);
-			return;
-		}
-		if (json_object_object_get_ex(root, "keep_current", &keep)) {
-			if (!json_object_is_type(keep, json_type_boolean)) {
-				json_object_put(root);
-				resp_error(resp, ERR_INVALID_REQUEST,
-				    "\"keep_current\" must be true or false");
-				return;
-			}
-			keep_current = json_object_get_boolean(keep);
-		}
-		json_object_put(root);
-	}
-	if (auth_bearer(ctx, req, resp, &sess) != AUTH_OK)
-		return;
-	handler_log_user(resp, sess.user_id);
-	handler_client(req, &cbuf, &client);
-	st = db_session_revoke_all(ctx->db, sess.user_id, sess.id, keep_current,
-	    &client, &count);
+	st = db_session_revoke_all(ctx->db, sess->user_id, sess->id,
+	    req->keep_current, &req->client, &count);
 	if (st != DB_OK) {
 		handler_db_failure(resp, st, "logout-all");
 		return;

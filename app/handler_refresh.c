@@ -15,51 +15,39 @@
 #include "log.h"
 
 void
-handler_refresh(struct ctx *ctx, const struct request *req,
-    struct response *resp)
+handler_refresh(struct ctx *ctx, const struct api_request *req,
+    const struct db_session *unused, struct response *resp)
 {
-	uint8_t digest[TOKEN_DIGEST_LEN];
-	struct client_buf cbuf;
-	struct db_client client;
 	struct db_session sess;
 	struct token tok;
 	enum db_status st;
-	bool known_shape;
 
-	if (auth_bearer_digest(ctx, req, resp, digest, &known_shape) != AUTH_OK)
-		return;
-	if (!known_shape) {
-		resp_error(resp, ERR_INVALID_TOKEN, "the token is unknown");
-		resp->challenge = CHALLENGE_INVALID_TOKEN;
+	(void)unused;
+	if (!req->token_ours) {
+		handler_token_dead(resp, "the token is unknown");
 		return;
 	}
 	if (!token_new(&tok)) {
 		resp_error(resp, ERR_SERVER_ERROR, "internal error");
 		return;
 	}
-	handler_client(req, &cbuf, &client);
-	st = db_session_refresh(ctx->db, digest, tok.digest, &client,
+	st = db_session_refresh(ctx->db, req->digest, tok.digest, &req->client,
 	    &ctx->session, &sess);
 	if (st == DB_OK && sess.state != SESSION_LIVE) {
 		/* A replaced token presented again: its session is revoked. */
 		handler_log_user(resp, sess.user_id);
-		if (sess.state == SESSION_REUSED) {
-			auth_token_reused(&sess, &client, "refresh");
-			auth_reused_reply(resp);
-		} else {
-			resp_error(resp, ERR_INVALID_TOKEN,
-			    "the token was revoked");
-			resp->challenge = CHALLENGE_INVALID_TOKEN;
-		}
+		if (sess.state == SESSION_REUSED)
+			handler_token_reused(&sess, &req->client, "refresh",
+			    resp);
+		else
+			handler_token_dead(resp, "the token was revoked");
 	} else if (st == DB_OK) {
 		handler_token_reply(resp, &tok, &sess);
 		handler_log_user(resp, sess.user_id);
-	} else if (st == DB_NOT_FOUND) {
-		resp_error(resp, ERR_INVALID_TOKEN,
-		    "the token is not live (expired, revoked or already "
-		    "refreshed)");
-		resp->challenge = CHALLENGE_INVALID_TOKEN;
-	} else
+	} else if (st == DB_NOT_FOUND)
+		handler_token_dead(resp, "the token is not live (expired, "
+		    "revoked or already refreshed)");
+	else
 		handler_db_failure(resp, st, "refresh");
 	token_wipe(&tok);
 }

@@ -15,8 +15,6 @@
 #include "log.h"
 #include "text.h"
 
-#define SESSIONS_PREFIX "/sessions/"
-
 /* A JSON string, or null for a NULL pointer. */
 static json_object *
 sessions_string(const char *s)
@@ -25,20 +23,17 @@ sessions_string(const char *s)
 }
 
 void
-handler_sessions_list(struct ctx *ctx, const struct request *req,
-    struct response *resp)
+handler_sessions_list(struct ctx *ctx, const struct api_request *req,
+    const struct db_session *sess, struct response *resp)
 {
 	struct db_session_list list;
-	struct db_session sess;
 	json_object *body, *array;
 	enum db_status st;
 	char when[32];
 	size_t i;
 
-	if (auth_bearer(ctx, req, resp, &sess) != AUTH_OK)
-		return;
-	handler_log_user(resp, sess.user_id);
-	st = db_session_list(ctx->db, sess.user_id, sess.id, &list);
+	(void)req;
+	st = db_session_list(ctx->db, sess->user_id, sess->id, &list);
 	if (st != DB_OK) {
 		handler_db_failure(resp, st, "sessions");
 		return;
@@ -80,25 +75,14 @@ handler_sessions_list(struct ctx *ctx, const struct request *req,
 }
 
 void
-handler_session_delete(struct ctx *ctx, const struct request *req,
-    struct response *resp)
+handler_session_delete(struct ctx *ctx, const struct api_request *req,
+    const struct db_session *sess, struct response *resp)
 {
-	const char *id = req->path + strlen(SESSIONS_PREFIX);
-	struct client_buf cbuf;
-	struct db_client client;
-	struct db_session sess;
 	enum db_status st;
 	json_object *body;
 
-	if (auth_bearer(ctx, req, resp, &sess) != AUTH_OK)
-		return;
-	handler_log_user(resp, sess.user_id);
-	if (!text_uuid_valid(id)) {
-		resp_error(resp, ERR_NOT_FOUND, "no such session");
-		return;
-	}
-	handler_client(req, &cbuf, &client);
-	st = db_session_revoke_id(ctx->db, sess.user_id, id, &client);
+	st = db_session_revoke_id(ctx->db, sess->user_id, req->session_id,
+	    &req->client);
 	if (st == DB_NOT_FOUND) {
 		resp_error(resp, ERR_NOT_FOUND, "no such session");
 		return;

@@ -11,34 +11,31 @@
 #include "handler.h"
 
 void
-handler_validate(struct ctx *ctx, const struct request *req,
-    struct response *resp)
+handler_validate(struct ctx *ctx, const struct api_request *req,
+    const struct db_session *sess, struct response *resp)
 {
-	struct db_session sess;
 	json_object *body;
 	char when[32];
 
-	if (auth_bearer(ctx, req, resp, &sess) != AUTH_OK)
-		return;
+	(void)ctx;
+	(void)req;
 	if ((body = json_object_new_object()) == NULL) {
 		resp_error(resp, ERR_SERVER_ERROR, "out of memory");
 		return;
 	}
 	json_object_object_add(body, "user_id",
-	    json_object_new_int64(sess.user_id));
+	    json_object_new_int64(sess->user_id));
 	json_object_object_add(body, "username",
-	    json_object_new_string(sess.username));
+	    json_object_new_string(sess->username));
 	json_object_object_add(body, "session_id",
-	    json_object_new_string(sess.id));
+	    json_object_new_string(sess->id));
 	json_object_object_add(body, "expires_at", json_object_new_string(
-	    resp_time(sess.expires_at, when, sizeof(when))));
+	    resp_time(sess->expires_at, when, sizeof(when))));
 	json_object_object_add(body, "expires_in",
-	    json_object_new_int64(sess.expires_at - sess.now));
+	    json_object_new_int64(sess->expires_at - sess->now));
 	resp_json(resp, 200, body);
-
-	handler_log_user(resp, sess.user_id);
-	if (!resp_header(resp, "X-Auth-User", sess.username) ||
+	if (!resp_header(resp, "X-Auth-User", sess->username) ||
 	    !resp_header(resp, "X-Auth-User-Id", resp->log_user_buf) ||
-	    !resp_header(resp, "X-Auth-Session-Id", sess.id))
+	    !resp_header(resp, "X-Auth-Session-Id", sess->id))
 		resp_error(resp, ERR_SERVER_ERROR, "out of memory");
 }

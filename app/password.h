@@ -28,7 +28,6 @@ enum password_result {
 	PASSWORD_MISMATCH,
 	PASSWORD_NOMEM,		/* argon2 could not allocate: 503, never 401 */
 	PASSWORD_FAILED,	/* any other failure of the library */
-	PASSWORD_RESULT__MAX
 };
 
 /*

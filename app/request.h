@@ -39,7 +39,6 @@ enum fcgi_role {
 	ROLE_RESPONDER,		/* also when unset */
 	ROLE_AUTHORIZER,
 	ROLE_OTHER,		/* FILTER, or anything else: refused */
-	ROLE__MAX
 };
 
 /* FCGI_APACHE_ROLE, which Apache's mod_authnz_fcgi adds to AUTHORIZER. */
@@ -48,7 +47,6 @@ enum apache_role {
 	APACHE_ROLE_AUTHENTICATOR,	/* authn: AuthBasicProvider or check_user_id */
 	APACHE_ROLE_AUTHORIZER,		/* authz: Require, after authentication */
 	APACHE_ROLE_OTHER,
-	APACHE_ROLE__MAX
 };
 
 struct request {

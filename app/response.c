@@ -259,7 +259,6 @@ resp_challenge(struct resp_sink *s, const struct response *resp, const char *rea
 
 	switch (resp->challenge) {
 	case CHALLENGE_NONE:
-	case CHALLENGE__MAX:
 		return;
 	case CHALLENGE_PLAIN:
 		break;

@@ -35,7 +35,6 @@ enum challenge {
 	CHALLENGE_PLAIN,		/* Bearer realm="..." */
 	CHALLENGE_INVALID_TOKEN,	/* ..., error="invalid_token", error_description */
 	CHALLENGE_INVALID_REQUEST,	/* ..., error="invalid_request", error_description */
-	CHALLENGE__MAX
 };
 
 #define RESPONSE_HEADERS_MAX 8

@@ -8,7 +8,6 @@
  *	text_printable		no control characters
  *	text_no_control		nor C1 controls either
  *	text_uuid_valid		a session id's shape
- *	text_equal_const_time	compare secrets
  */
 #include "config.h"
 
@@ -164,16 +163,4 @@ text_uuid_valid(const char *s)
 			return false;
 	}
 	return true;
-}
-
-bool
-text_equal_const_time(const void *a, const void *b, size_t n)
-{
-	const volatile unsigned char *x = a, *y = b;
-	unsigned char diff = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		diff |= x[i] ^ y[i];
-	return diff == 0;
 }

@@ -48,7 +48,4 @@ bool	text_no_control(const char *s, size_t len);
 /* Is s a uuid in its canonical text form (8-4-4-4-12 hex digits)? */
 bool	text_uuid_valid(const char *s);
 
-/* Are the n bytes at a and b equal?  Takes the same time whatever they hold. */
-bool	text_equal_const_time(const void *a, const void *b, size_t n);
-
 #endif

@@ -1,31 +1,26 @@
 /*
  * worker.c -- a worker process.
  *
- *	worker_main		set up, then the accept loop
- *	worker_dispatch		checks every request passes before its handler
+ *	worker_main		set up, then the loop
+ *	worker_accept		wait for a connection, take it if its peer may
+ *	worker_wait_kept	wait for the next request of a kept connection
  *	worker_serve		one FastCGI request, start to end
- *	worker_on_signal	SIGTERM/SIGINT: finish, drain, then stop
- *	worker_on_alarm		the end of the drain
+ *	worker_finish		what follows an answer: drain, close or keep
  *	worker_report		-d: tell the master whether the database answered
  *
- * A worker serves one request at a time.  On SIGTERM/SIGINT it finishes
- * the request in hand as usual (SA_RESTART, so no read is cut short), then
- * takes the connections already waiting in the listen queue, and stops
- * when the queue is empty, or at the latest a second after it was free
- * (over TCP the queue may never empty while clients keep coming).  A
- * connection the web server has already made is served, not reset; the
- * master's shutdown_timeout bounds it all.
- *
- * Stopping is done by putting /dev/null in place of the listening socket
- * (dup2(2) is async-signal-safe), in this process only: the next
- * accept(2), whether it is already waiting or about to start, fails at
- * once on a descriptor that is not a socket.  The signal handler does that
- * itself when the worker is idle and the queue is empty; otherwise the
- * loop does it when the queue is, and SIGALRM a second after the worker
- * began to drain does it in any case, so that a worker that lost the race
- * for the last connection does not wait in accept(2).  Nothing here
- * changes the socket itself, which the next generation of workers
- * (SIGHUP) shares.
+ * A worker serves one request at a time, in a loop that reads top to
+ * bottom.  The termination signals (SIGTERM, SIGINT) stay blocked except
+ * inside its two waits, ppoll(2) on the listening socket and ppoll(2) on
+ * a kept connection, where their handler only sets worker_stop and the
+ * wait returns.  So a stop never cuts a request short: the request in
+ * hand is finished as usual, then the worker takes the connections
+ * already waiting in the listen queue, and stops when the queue is empty,
+ * or at the latest a second after it was free (over TCP the queue may
+ * never empty while clients keep coming).  A connection the web server
+ * has already made is served, not reset; the master's shutdown_timeout
+ * bounds it all.  The listening socket, shared by the workers and by the
+ * next generation (SIGHUP), is non-blocking: every waiting worker wakes
+ * for a new connection, one accept4(2) takes it, the others wait again.
  *
  * Every read from a connection has a deadline, request_timeout: the
  * begin record and parameters, the body, and the wait for the next
@@ -62,9 +57,9 @@
 
 #include <fastcgi.h>
 
+#include "dispatch.h"
 #include "log.h"
 #include "netaddr.h"
-#include "router.h"
 #include "secmem.h"
 #include "text.h"
 #include "worker.h"
@@ -72,9 +67,7 @@
 /* How long a stopping worker goes on taking connections already queued. */
 #define WORKER_DRAIN_SECONDS	1
 
-static volatile sig_atomic_t worker_stop;
-static volatile sig_atomic_t worker_idle;	/* in accept, or about to be */
-static volatile sig_atomic_t worker_draining;	/* the alarm is set */
+static volatile sig_atomic_t worker_stop;	/* SIGTERM or SIGINT came */
 static volatile sig_atomic_t worker_late;	/* the read deadline passed */
 static int worker_listen_fd = -1;
 static int worker_devnull = -1;
@@ -166,7 +159,7 @@ worker_deadline_init(void)
 	worker_timer_made = true;
 }
 
-/* Is a connection waiting in the listen queue?  (poll(2) is async-signal-safe.) */
+/* Is a connection waiting in the listen queue? */
 static int
 worker_queue_waiting(void)
 {
@@ -234,29 +227,59 @@ worker_peer_allowed(int fd, const struct sockaddr *sa, socklen_t len)
 	return true;
 }
 
+/* The signal mask inside the waits: the termination signals open. */
+static sigset_t worker_waitmask;
+
 /*
- * Take the next connection from a peer we serve; the deadline of its
- * reads starts now.  Done here rather than by libfcgi, whose accept waits
- * up to 2 s on a new Unix-socket connection with select(2), which a
- * signal interrupts (SA_RESTART does not apply to it): libfcgi then drops
- * the connection.  accept4(2) is restarted, and fails once the listener
- * has become /dev/null.
+ * Wait for the next connection from a peer we serve, and take it; the
+ * deadline of its reads starts now.  Once told to stop, only what is
+ * already queued, for WORKER_DRAIN_SECONDS at most.  Returns the
+ * connection, or -1 when the worker is to stop (*status 1 when it cannot
+ * accept: EMFILE, ..., so that the master's backoff applies).  Done here
+ * rather than by libfcgi, whose accept waits up to 2 s on a new
+ * Unix-socket connection with select(2), and checks no list of peers.
  */
 static int
-worker_accept(void)
+worker_accept(int *status)
 {
+	static double drain_until;
+	struct pollfd pfd = { .fd = worker_listen_fd, .events = POLLIN };
 	struct sockaddr_storage ss;
+	struct timespec ts, *wait = NULL;
 	socklen_t len;
+	double left;
 	int fd;
 
 	for (;;) {
+		if (worker_stop) {
+			if (drain_until == 0)
+				drain_until = worker_clock() +
+				    WORKER_DRAIN_SECONDS;
+			if ((left = drain_until - worker_clock()) <= 0 ||
+			    !worker_queue_waiting())
+				return -1;
+			ts.tv_sec = (time_t)left;
+			ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+			wait = &ts;
+		}
+		if (ppoll(&pfd, 1, wait, &worker_waitmask) == -1 &&
+		    errno != EINTR) {
+			log_error("worker: poll: %m");
+			*status = 1;
+			return -1;
+		}
+		if ((pfd.revents & POLLIN) == 0)
+			continue;	/* a signal, or the drain's time is up */
 		len = sizeof(ss);
 		fd = accept4(worker_listen_fd, (struct sockaddr *)&ss, &len,
 		    SOCK_CLOEXEC);
 		if (fd == -1) {
-			if ((errno == EINTR || errno == ECONNABORTED) &&
-			    !worker_stop)
+			/* Another worker took it, or the peer left. */
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR || errno == ECONNABORTED)
 				continue;
+			log_error("worker: accept: %m");
+			*status = 1;
 			return -1;
 		}
 		if (worker_peer_allowed(fd, (struct sockaddr *)&ss, len))
@@ -271,10 +294,8 @@ worker_accept(void)
  * Wait for the next request on a connection the web server keeps open
  * (FCGI_KEEP_CONN), request_timeout at most.  A stop that comes while
  * nothing is waiting on it closes it, between two requests, which the
- * protocol allows, and so does the timeout; returns 0 then.  The stop is
- * checked with the signals blocked and waited for with them open
- * (ppoll(2)), so none is missed.  The deadline of the next request's reads
- * starts when it begins to arrive.
+ * protocol allows, and so does the timeout; returns 0 then.  The deadline
+ * of the next request's reads starts when it begins to arrive.
  */
 static int
 worker_wait_kept(FCGX_Request *fr)
@@ -282,32 +303,25 @@ worker_wait_kept(FCGX_Request *fr)
 	struct pollfd pfd = { .fd = fr->ipcFd, .events = POLLIN };
 	double until = worker_clock() + worker_conf->request_timeout, left;
 	struct timespec ts;
-	sigset_t block, old;
 	int n;
 
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &old);
-	for (;;) {
-		if (worker_stop) {
-			n = poll(&pfd, 1, 0);
-			break;
-		}
+	do {
 		if ((left = until - worker_clock()) < 0)
 			left = 0;
 		ts.tv_sec = (time_t)left;
 		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		if ((n = ppoll(&pfd, 1, &ts, &old)) != -1 || errno != EINTR)
-			break;
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+		n = ppoll(&pfd, 1, worker_stop ? &(struct timespec){ 0, 0 } :
+		    &ts, &worker_waitmask);
+	} while (n == -1 && errno == EINTR);
 	if (n == 0 && !worker_stop)
 		log_info("worker: closing the kept connection of %s: idle "
 		    "for request_timeout (%d s)", worker_peer,
 		    worker_conf->request_timeout);
 	if (n != 1) {
-		FCGX_Free(fr, 1);
+		/* Nothing unread to linger for (libfcgi's close would). */
+		FCGX_Free(fr, 0);
+		close(fr->ipcFd);
+		fr->ipcFd = -1;
 		return 0;
 	}
 	worker_deadline = worker_clock() + worker_conf->request_timeout;
@@ -359,117 +373,12 @@ worker_wipe_params(FCGX_Request *fr)
 		explicit_bzero(*e, strlen(*e));
 }
 
-/* Stop accepting: the listening socket becomes /dev/null in this process. */
+/* SIGTERM, SIGINT: delivered only inside the waits (see the top). */
 static void
-worker_close_listener(void)
+worker_on_stop(int sig)
 {
-	if (worker_devnull != -1)
-		dup2(worker_devnull, worker_listen_fd);
-}
-
-static void
-worker_on_signal(int sig)
-{
-	int saved = errno;
-
 	(void)sig;
-	if (!worker_stop) {
-		worker_stop = 1;
-		if (worker_idle) {
-			worker_draining = 1;
-			alarm(WORKER_DRAIN_SECONDS);
-			if (!worker_queue_waiting())
-				worker_close_listener();
-		}
-	}
-	errno = saved;
-}
-
-static void
-worker_on_alarm(int sig)
-{
-	int saved = errno;
-
-	(void)sig;
-	if (worker_stop)
-		worker_close_listener();
-	errno = saved;
-}
-
-void
-worker_dispatch(struct ctx *ctx, struct request *req, FCGX_Stream *in,
-    struct response *resp)
-{
-	const struct route *route;
-
-	/* The Authorizer role answers for the credentials, whatever the path. */
-	if (req->role == ROLE_AUTHORIZER) {
-		worker_reads_end();
-		if (ctx->conf->require_tls && !req->https)
-			resp_error(resp, ERR_TLS_REQUIRED, "use HTTPS");
-		else
-			handler_authorizer(ctx, req, resp);
-		return;
-	}
-	if (req->role != ROLE_RESPONDER) {
-		resp_error(resp, ERR_SERVER_ERROR,
-		    "unsupported FastCGI role (RESPONDER and AUTHORIZER only)");
-		return;
-	}
-	switch (router_match(req->path, req->method, &route)) {
-	case ROUTE_FOUND:
-		break;
-	case ROUTE_METHOD_NOT_ALLOWED:
-		resp_error(resp, ERR_METHOD_NOT_ALLOWED,
-		    "method not allowed for this resource");
-		resp->allow = route->allow;
-		return;
-	case ROUTE_NOT_FOUND:
-	case ROUTE_MATCH__MAX:
-		resp_error(resp, ERR_NOT_FOUND, "no such resource");
-		return;
-	}
-	if (ctx->conf->require_tls && !req->https) {
-		resp_error(resp, ERR_TLS_REQUIRED, "use HTTPS");
-		return;
-	}
-	if (route->body != BODY_NONE) {
-		if (req->content_length_bad) {
-			resp_error(resp, ERR_INVALID_REQUEST,
-			    "invalid Content-Length");
-			return;
-		}
-		/* Refused before a byte of it is read. */
-		if (req->content_length > (long long)ctx->conf->max_body) {
-			resp_error(resp, ERR_PAYLOAD_TOO_LARGE,
-			    "request body is too large");
-			return;
-		}
-		if ((route->body == BODY_JSON || req->content_length > 0) &&
-		    !request_is_json(req->content_type)) {
-			resp_error(resp, ERR_UNSUPPORTED_MEDIA_TYPE,
-			    "the request body must be application/json");
-			return;
-		}
-		if (req->content_length > 0 && (in == NULL ||
-		    !request_read_body(req, in))) {
-			if (worker_late) {
-				/* Too slow: nobody is waiting for an answer. */
-				worker_reads_end();
-				resp->drop = true;
-				log_info("worker: closing the connection of %s: "
-				    "its body did not come within "
-				    "request_timeout (%d s)", worker_peer,
-				    ctx->conf->request_timeout);
-				return;
-			}
-			resp_error(resp, ERR_INVALID_REQUEST,
-			    "request body is shorter than its Content-Length");
-			return;
-		}
-	}
-	worker_reads_end();
-	route->handler(ctx, req, resp);
+	worker_stop = 1;
 }
 
 /*
@@ -491,12 +400,35 @@ worker_log_path(const struct request *req, char *buf, size_t size)
 }
 
 /*
- * One request: parameters in, response out, one log line.  Returns 0 when
- * the request was dropped (its body came too late): no answer was written.
+ * The body of the request in hand, for dispatch(): read within what is
+ * left of the deadline of its reads.
+ */
+static enum body_read
+worker_read_body(void *arg, struct request *http)
+{
+	FCGX_Request *fr = arg;
+	enum body_read r;
+
+	worker_reads_begin();
+	r = request_read_body(http, fr->in) ? BODY_READ_OK :
+	    worker_late ? BODY_READ_LATE : BODY_READ_SHORT;
+	worker_reads_end();
+	if (r == BODY_READ_LATE)
+		log_info("worker: closing the connection of %s: its body did "
+		    "not come within request_timeout (%d s)", worker_peer,
+		    worker_conf->request_timeout);
+	return r;
+}
+
+/*
+ * One request, its parameters read: the answer, and one log line.
+ * Returns 0 when the request was dropped (its body came too late): no
+ * answer was written.
  */
 static int
 worker_serve(struct ctx *ctx, FCGX_Request *fr)
 {
+	const struct body_source body = { worker_read_body, fr };
 	struct request req;
 	struct response resp;
 	double start = worker_clock();
@@ -505,8 +437,7 @@ worker_serve(struct ctx *ctx, FCGX_Request *fr)
 	request_from_params(&req, fr->envp);
 	resp_init(&resp);
 	resp.head = req.method == METHOD_HEAD;
-	worker_dispatch(ctx, &req, fr->in, &resp);
-	worker_reads_end();
+	dispatch(ctx, &req, &body, &resp);
 	if (resp.drop) {
 		resp_free(&resp);
 		request_free(&req);
@@ -523,6 +454,61 @@ worker_serve(struct ctx *ctx, FCGX_Request *fr)
 	resp_free(&resp);
 	request_free(&req);
 	return 1;
+}
+
+/*
+ * The begin record and the parameters of the next request, within the
+ * deadline.  Returns 1, or 0 when the connection is gone: libfcgi has
+ * closed it and its own accept, on /dev/null, has failed at once.
+ */
+static int
+worker_read_params(FCGX_Request *fr)
+{
+	worker_reads_begin();
+	/*
+	 * libfcgi takes a read error between two parameters for their end:
+	 * a request cut short there has an error on its stdin.
+	 */
+	if (FCGX_Accept_r(fr) == 0 && FCGX_GetError(fr->in) == 0) {
+		worker_reads_end();
+		return 1;
+	}
+	if (fr->ipcFd >= 0)
+		FCGX_Free(fr, 1);	/* within the deadline */
+	worker_reads_end();
+	if (worker_late)
+		log_info("worker: closing the connection of %s: no complete "
+		    "request within request_timeout (%d s)", worker_peer,
+		    worker_conf->request_timeout);
+	else	/* a web server closing a kept connection */
+		log_debug("worker: %s closed the connection or broke the "
+		    "FastCGI protocol before a whole request", worker_peer);
+	fr->ipcFd = -1;
+	return 0;
+}
+
+/*
+ * After the answer (answered 0: the request was dropped), the reads that
+ * remain: the rest of stdin on a kept connection, and libfcgi's graceful
+ * close, which reads until the peer closes, up to 2 s between two reads
+ * (without a deadline, a peer sending a byte a second would hold it for
+ * ever).  A request_timeout again, and none left for a request dropped
+ * for being late.  A stopping worker does not keep the connection.
+ */
+static void
+worker_finish(FCGX_Request *fr, int answered)
+{
+	if (answered)
+		worker_deadline = worker_clock() + worker_conf->request_timeout;
+	else
+		fr->keepConnection = 0;
+	worker_reads_begin();
+	worker_drain_stdin(fr);
+	if (worker_stop)
+		fr->keepConnection = 0;
+	worker_wipe_params(fr);
+	FCGX_Finish_r(fr);
+	worker_reads_end();
 }
 
 /*
@@ -551,8 +537,8 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 {
 	struct sigaction sa;
 	union sigval connected;
-	sigset_t none;
-	int status = 0;
+	sigset_t stop;
+	int status = 0, flags;
 	FCGX_Request fr;
 	struct ctx ctx;
 	struct db *db;
@@ -565,22 +551,31 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 		log_error("worker: /dev/null: %m");
 		_exit(1);
 	}
+	/* The waits take connections without blocking (see the top). */
+	if ((flags = fcntl(listen_fd, F_GETFL)) == -1 ||
+	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		log_error("worker: the listening socket: %m");
+		_exit(1);
+	}
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_signal;
-	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = worker_on_stop;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = worker_on_alarm;
-	sigaction(SIGALRM, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGCHLD, &sa, NULL);
-	/* The master forks with its signals blocked: take them from here on. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/*
+	 * The master forks with its signals blocked: the termination signals
+	 * stay so, and open only inside the waits; the others open now.
+	 */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_SETMASK, &stop, NULL);
+	sigemptyset(&worker_waitmask);
 
 	/* Freed memory is overwritten, argon2id's is unmapped (secmem.c). */
 	secmem_worker_start();
@@ -617,28 +612,9 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 	if (getppid() == master)
 		sigqueue(master, SIGRTMIN, connected);
 	for (;;) {
-		/*
-		 * Idle for the signal handler until a request is in hand,
-		 * FCGX_Accept_r included.
-		 */
-		worker_idle = 1;
 		if (fr.ipcFd < 0) {
-			/* Stopping: only what is already queued (see the top). */
-			if (worker_stop && !worker_draining) {
-				worker_draining = 1;
-				alarm(WORKER_DRAIN_SECONDS);
-			}
-			if (worker_stop && !worker_queue_waiting())
+			if ((fr.ipcFd = worker_accept(&status)) == -1)
 				break;
-			if ((fr.ipcFd = worker_accept()) == -1) {
-				if (worker_stop)
-					break;
-				/* Exit non-zero: the master's backoff applies
-				 * to a worker that cannot accept (EMFILE, ...). */
-				log_error("worker: accept: %m");
-				status = 1;
-				break;
-			}
 			/*
 			 * FCGX_Accept_r first finishes the previous request,
 			 * closing the connection unless it is kept: this keeps
@@ -646,56 +622,11 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 			 */
 			fr.keepConnection = 1;
 		} else if (!worker_wait_kept(&fr)) {
-			continue;	/* stopping: the kept connection is closed */
+			continue;	/* closed: idle too long, or stopping */
 		}
-		/*
-		 * The begin record and the parameters, within the deadline.
-		 * On failure libfcgi has closed the connection, and its own
-		 * accept on /dev/null has failed: take the next one.
-		 */
-		worker_reads_begin();
-		/*
-		 * libfcgi takes a read error between two parameters for their
-		 * end: a request cut short there has an error on its stdin.
-		 */
-		if (FCGX_Accept_r(&fr) < 0 || FCGX_GetError(fr.in) != 0) {
-			if (fr.ipcFd >= 0)
-				FCGX_Free(&fr, 1);	/* within the deadline */
-			worker_reads_end();
-			if (worker_late)
-				log_info("worker: closing the connection of %s: "
-				    "no complete request within request_timeout "
-				    "(%d s)", worker_peer, conf->request_timeout);
-			else	/* a web server closing a kept connection */
-				log_debug("worker: %s closed the connection or "
-				    "broke the FastCGI protocol before a whole "
-				    "request", worker_peer);
-			fr.ipcFd = -1;
-			if (worker_stop)
-				break;
+		if (!worker_read_params(&fr))
 			continue;
-		}
-		worker_idle = 0;
-		/*
-		 * Then the reads after the answer: the rest of stdin on a
-		 * kept connection, and libfcgi's graceful close, which reads
-		 * until the peer closes, up to 2 s between two reads (without
-		 * a deadline, a peer sending a byte a second would hold it
-		 * for ever).  A request_timeout again, and none left for a
-		 * request dropped for being late.
-		 */
-		if (worker_serve(&ctx, &fr))
-			worker_deadline = worker_clock() + conf->request_timeout;
-		else
-			fr.keepConnection = 0;
-		worker_reads_begin();
-		worker_drain_stdin(&fr);
-		/* A stopping worker does not keep the web server's connection. */
-		if (worker_stop)
-			fr.keepConnection = 0;
-		worker_wipe_params(&fr);
-		FCGX_Finish_r(&fr);
-		worker_reads_end();
+		worker_finish(&fr, worker_serve(&ctx, &fr));
 		if (conf->max_requests > 0 && ++served >= conf->max_requests) {
 			log_info("worker: retiring after %ld requests", served);
 			break;

@@ -4,9 +4,7 @@
 #ifndef MDAUTH_WORKER_H
 #define MDAUTH_WORKER_H
 
-#include "handler.h"
-#include "request.h"
-#include "response.h"
+#include "conf.h"
 
 /*
  * Serve requests on listen_fd until told to stop (SIGTERM/SIGINT, after
@@ -18,13 +16,5 @@
  */
 void	worker_main(const struct conf *conf, int listen_fd, int report_fd)
 	    __attribute__((noreturn));
-
-/*
- * Everything between the FastCGI parameters and the response value:
- * route, method, TLS, size, content type, body, handler.  in may be NULL
- * when the request has no body to read.
- */
-void	worker_dispatch(struct ctx *ctx, struct request *req, FCGX_Stream *in,
-	    struct response *resp);
 
 #endif

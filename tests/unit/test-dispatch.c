@@ -1,5 +1,5 @@
 /*
- * test-dispatch.c -- worker_dispatch: the checks every request passes
+ * test-dispatch.c -- dispatch(): the checks every request passes
  * before its handler (route, method, TLS, Content-Length, size, content
  * type, body), each answered without a database.  Where a request gets
  * through to a handler, only handler paths that answer before any
@@ -10,11 +10,11 @@
 #include <string.h>
 
 #include "conf.h"
+#include "dispatch.h"
 #include "handler.h"
 #include "request.h"
 #include "response.h"
 #include "tap.h"
-#include "worker.h"
 
 static struct conf conf;
 static struct ctx ctx;
@@ -26,13 +26,13 @@ static struct response resp;
  * body stream.  The previous response is freed first.
  */
 static void
-dispatch(char **envp)
+run(char **envp)
 {
 	resp_free(&resp);
 	request_free(&req);
 	request_from_params(&req, envp);
 	resp_init(&resp);
-	worker_dispatch(&ctx, &req, NULL, &resp);
+	dispatch(&ctx, &req, NULL, &resp);
 }
 
 /* Is the response the error with this status and code? */
@@ -59,21 +59,21 @@ test_routing(void)
 	char *brew_health[] = { "REQUEST_METHOD=BREW", "PATH_INFO=/health",
 	    "HTTPS=on", NULL };
 
-	dispatch(unknown);
+	run(unknown);
 	ok(is_error(404, "not_found"), "an unknown path is 404 not_found");
 	ok(resp.allow == NULL && resp.challenge == CHALLENGE_NONE,
 	    "a 404 has no Allow and no challenge");
-	dispatch(no_path);
+	run(no_path);
 	ok(is_error(404, "not_found"), "a request without PATH_INFO is 404");
-	dispatch(get_login);
+	run(get_login);
 	ok(is_error(405, "method_not_allowed") && resp.allow != NULL &&
 	    strcmp(resp.allow, "POST") == 0,
 	    "GET /login is 405 method_not_allowed with Allow: POST");
-	dispatch(post_validate);
+	run(post_validate);
 	ok(is_error(405, "method_not_allowed") && resp.allow != NULL &&
 	    strcmp(resp.allow, "GET, HEAD") == 0,
 	    "POST /validate is 405 with Allow: GET, HEAD");
-	dispatch(brew_health);
+	run(brew_health);
 	ok(is_error(405, "method_not_allowed") && resp.allow != NULL &&
 	    strcmp(resp.allow, "GET") == 0,
 	    "an unknown method on /health is 405 with Allow: GET");
@@ -90,21 +90,21 @@ test_tls(void)
 	char *tls[] = { "REQUEST_METHOD=GET", "PATH_INFO=/validate",
 	    "HTTPS=on", NULL };
 
-	dispatch(plain);
+	run(plain);
 	ok(is_error(403, "tls_required"),
 	    "require_tls: a request without HTTPS is 403 tls_required");
-	dispatch(off);
+	run(off);
 	ok(is_error(403, "tls_required"),
 	    "require_tls: HTTPS=off is 403 tls_required");
-	dispatch(login);
+	run(login);
 	ok(is_error(403, "tls_required"),
 	    "require_tls: TLS is checked before the body size");
-	dispatch(tls);
+	run(tls);
 	ok(resp.status != 403,
 	    "require_tls: a request with HTTPS=on is not refused");
 
 	conf.require_tls = false;
-	dispatch(plain);
+	run(plain);
 	ok(is_error(401, "invalid_token"),
 	    "require_tls = no: a plain HTTP request reaches the handler");
 	conf.require_tls = true;
@@ -157,61 +157,61 @@ test_body_checks(void)
 	    "HTTPS=on", "CONTENT_TYPE=application/json", "CONTENT_LENGTH=65",
 	    NULL };
 
-	dispatch(too_large);
+	run(too_large);
 	ok(is_error(413, "payload_too_large"),
 	    "a body over max_body is 413, refused before it is read");
-	dispatch(at_limit);
+	run(at_limit);
 	ok(is_error(400, "invalid_request"),
 	    "a body of exactly max_body is not 413 (it is read: 400 here, "
 	    "no stream)");
-	dispatch(too_large_text);
+	run(too_large_text);
 	ok(is_error(413, "payload_too_large"),
 	    "the size is checked before the content type");
-	dispatch(logout_large);
+	run(logout_large);
 	ok(is_error(413, "payload_too_large"),
 	    "an optional logout body over max_body is 413");
 	conf.max_body = 64;
-	dispatch(small_limit);
+	run(small_limit);
 	ok(is_error(413, "payload_too_large"),
 	    "max_body comes from the configuration (64: 65 bytes is 413)");
 	conf.max_body = 16384;
 
-	dispatch(bad_length);
+	run(bad_length);
 	ok(is_error(400, "invalid_request"),
 	    "an unparsable Content-Length on /login is 400 invalid_request");
-	dispatch(logout_bad_length);
+	run(logout_bad_length);
 	ok(is_error(400, "invalid_request"),
 	    "a negative Content-Length on /logout is 400 invalid_request");
-	dispatch(validate_bad_length);
+	run(validate_bad_length);
 	ok(is_error(401, "invalid_token"),
 	    "a bad Content-Length on a route without a body is ignored");
 
-	dispatch(no_type);
+	run(no_type);
 	ok(is_error(415, "unsupported_media_type"),
 	    "a login body without Content-Type is 415");
-	dispatch(text_type);
+	run(text_type);
 	ok(is_error(415, "unsupported_media_type"),
 	    "a text/plain login body is 415");
-	dispatch(form);
+	run(form);
 	ok(is_error(415, "unsupported_media_type"),
 	    "a form-encoded login body is 415");
-	dispatch(no_type_no_body);
+	run(no_type_no_body);
 	ok(is_error(415, "unsupported_media_type"),
 	    "a login without a body or Content-Type is 415 (JSON required)");
-	dispatch(logout_text);
+	run(logout_text);
 	ok(is_error(415, "unsupported_media_type"),
 	    "a logout body of another type is 415");
-	dispatch(logout_text_empty);
+	run(logout_text_empty);
 	ok(is_error(401, "invalid_token"),
 	    "an empty logout body with any Content-Type reaches the handler");
-	dispatch(logout_no_body);
+	run(logout_no_body);
 	ok(is_error(401, "invalid_token"),
 	    "a logout without a body or Content-Type reaches the handler");
 
-	dispatch(short_body);
+	run(short_body);
 	ok(is_error(400, "invalid_request"),
 	    "a body that cannot be read (no stream) is 400 invalid_request");
-	dispatch(login_empty);
+	run(login_empty);
 	ok(is_error(400, "invalid_request"),
 	    "a JSON login without a body reaches the handler: "
 	    "400 (empty body)");
@@ -235,32 +235,51 @@ test_handlers_without_database(void)
 	    "QUERY_STRING=access_token="
 	    "mda_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
 	    NULL };
+	char *delete_bad_id[] = { "REQUEST_METHOD=DELETE",
+	    "PATH_INFO=/sessions/not-a-uuid", "HTTPS=on", NULL };
+	char *delete_bad_id_token[] = { "REQUEST_METHOD=DELETE",
+	    "PATH_INFO=/sessions/5b0c3a4e", "HTTPS=on",
+	    "HTTP_AUTHORIZATION=Bearer "
+	    "mda_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL };
+	char *delete_good_id[] = { "REQUEST_METHOD=DELETE",
+	    "PATH_INFO=/sessions/5b0c3a4e-0000-4000-8000-000000000001",
+	    "HTTPS=on", NULL };
 	char *logout_foreign[] = { "REQUEST_METHOD=POST", "PATH_INFO=/logout",
 	    "HTTPS=on", "HTTP_AUTHORIZATION=Bearer abc", NULL };
 
-	dispatch(validate);
+	run(validate);
 	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
 	    "validate without credentials is 401 with a plain challenge");
-	dispatch(head);
+	run(head);
 	ok(is_error(401, "invalid_token"),
 	    "HEAD /validate reaches the validate handler");
-	dispatch(basic);
+	run(basic);
 	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
 	    "validate with Basic credentials is 401 with a plain challenge");
-	dispatch(malformed);
+	run(malformed);
 	ok(is_error(400, "invalid_request") &&
 	    resp.challenge == CHALLENGE_INVALID_REQUEST,
 	    "validate with malformed Bearer credentials is "
 	    "400 invalid_request");
-	dispatch(foreign);
+	run(foreign);
 	ok(is_error(401, "invalid_token") &&
 	    resp.challenge == CHALLENGE_INVALID_TOKEN,
 	    "a token that cannot be ours is 401 invalid_token "
 	    "without a lookup");
-	dispatch(query_token);
+	run(query_token);
 	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
 	    "a token in the query string is ignored");
-	dispatch(logout_foreign);
+	run(delete_bad_id);
+	ok(is_error(404, "not_found"),
+	    "DELETE /sessions/{id} with an id that is not a UUID is 404, "
+	    "before the credential is even looked at");
+	run(delete_bad_id_token);
+	ok(is_error(404, "not_found") && resp.log_user == NULL,
+	    "... and with a token: 404 before any authentication");
+	run(delete_good_id);
+	ok(is_error(401, "invalid_token"),
+	    "DELETE /sessions/{uuid} without a token is 401");
+	run(logout_foreign);
 	ok(resp.status == 200 && resp.body != NULL && strcmp(
 	    json_object_to_json_string_ext(resp.body, JSON_C_TO_STRING_PLAIN),
 	    "{\"status\":\"logged_out\"}") == 0,
@@ -308,39 +327,39 @@ test_authorizer_without_database(void)
 	char *filter[] = { "FCGI_ROLE=FILTER", "REQUEST_METHOD=GET",
 	    "PATH_INFO=/health", "HTTPS=on", NULL };
 
-	dispatch(none);
+	run(none);
 	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
 	    "authorizer: no credentials on an unknown path and method is "
 	    "401 with a plain challenge, not 404 or 405");
 	ok(!has_header("Variable-REMOTE_USER", NULL),
 	    "authorizer: a denial names no user");
-	dispatch(no_path);
+	run(no_path);
 	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
 	    "authorizer: no PATH_INFO (Apache authn) is 401 too");
-	dispatch(basic);
+	run(basic);
 	ok(is_error(401, "invalid_token") && resp.challenge == CHALLENGE_PLAIN,
 	    "authorizer: Basic credentials without REMOTE_PASSWD are "
 	    "401 with a plain challenge");
-	dispatch(malformed);
+	run(malformed);
 	ok(is_error(400, "invalid_request") &&
 	    resp.challenge == CHALLENGE_INVALID_REQUEST,
 	    "authorizer: malformed Bearer credentials are 400 invalid_request");
-	dispatch(foreign);
+	run(foreign);
 	ok(is_error(401, "invalid_token") &&
 	    resp.challenge == CHALLENGE_INVALID_TOKEN,
 	    "authorizer: a token that cannot be ours is 401 invalid_token");
-	dispatch(passwd);
+	run(passwd);
 	ok(is_error(401, "invalid_token") &&
 	    resp.challenge == CHALLENGE_INVALID_TOKEN,
 	    "authorizer: a Basic password that is not a token is "
 	    "401 invalid_token, never a password check");
-	dispatch(plain);
+	run(plain);
 	ok(is_error(403, "tls_required"),
 	    "authorizer: without HTTPS and with require_tls it is 403");
-	dispatch(odd_apache);
+	run(odd_apache);
 	ok(resp.status == 500,
 	    "authorizer: an unknown FCGI_APACHE_ROLE is refused with 500");
-	dispatch(filter);
+	run(filter);
 	ok(resp.status == 500,
 	    "the FILTER role is refused with 500, never served as a responder");
 }

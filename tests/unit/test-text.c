@@ -1,7 +1,7 @@
 /*
  * test-text.c -- strict UTF-8 (RFC 3629), what a username may be, header
- * values made safe to store and log, the throttling key of an address,
- * and constant-time comparison.
+ * values made safe to store and log, and the throttling key of an
+ * address.
  */
 #include "config.h"
 
@@ -154,26 +154,6 @@ test_sanitize(void)
 	ok(text_sanitize("x", out, 15) == out, "text_sanitize returns out");
 }
 
-static void
-test_equal(void)
-{
-	ok(text_equal_const_time("abcdef", "abcdef", 6),
-	    "equal bytes compare equal");
-	ok(!text_equal_const_time("abcdef", "abcdeg", 6),
-	    "a difference in the last byte is found");
-	ok(!text_equal_const_time("xbcdef", "abcdef", 6),
-	    "a difference in the first byte is found");
-	ok(!text_equal_const_time("a\x80", "a\x00", 2),
-	    "a difference in the high bit is found");
-	ok(text_equal_const_time("a\0x", "a\0x", 3),
-	    "bytes after a NUL are compared");
-	ok(!text_equal_const_time("a\0x", "a\0y", 3),
-	    "a difference after a NUL is found");
-	ok(text_equal_const_time("abc", "xyz", 0), "zero bytes compare equal");
-	ok(text_equal_const_time("abcX", "abcY", 3),
-	    "only n bytes are compared");
-}
-
 /* KEY is text_addr_key(ADDR, PREFIX6). */
 #define ADDR_KEY(addr, prefix6, key) do {				\
 	char out_[TEXT_ADDR_KEY_MIN];					\
@@ -224,7 +204,6 @@ main(void)
 	test_username();
 	test_no_control();
 	test_sanitize();
-	test_equal();
 	ok(text_uuid_valid("5b0c3a4e-1f2d-4c5b-8a9e-0123456789ab"),
 	    "a canonical lower-case uuid is a session id");
 	ok(text_uuid_valid("5B0C3A4E-1F2D-4C5B-8A9E-0123456789AB"),
