@@ -50,9 +50,6 @@ const char *const session_state_names[SESSION_STATE__MAX] = {
 	"live", "expired", "revoked", "reused",
 };
 
-/* A session writes at most one refresh event per this many seconds. */
-#define REFRESH_EVENT_INTERVAL	"60"
-
 enum db_stmt {
 	STMT_PING,
 	STMT_USER_BY_NAME,
@@ -76,39 +73,24 @@ struct db_stmt_def {
 };
 
 /*
- * Refresh-token reuse detection, the common end of the statements that
- * take a token (lookup, revoke, refresh): when the CTE named cte found no
- * session whose current token is the digest, and only then, look the
- * digest up among the tokens a refresh replaced.  That is one indexed
- * probe, and the live path never runs it (the NOT EXISTS is a one-time
- * test that gates the scan).  A replaced token presented again revokes
- * its session through mdauth.token_reused() (sql/007_rotation.sql), which
- * writes the token_reuse event with ip and agent.  Gives CTE r: id,
- * user_id, and state 3 when this statement revoked the session, 2 when it
- * was revoked already.  The search runs in the statement's snapshot, so
- * the loser of two concurrent refreshes, which began before the winner's
- * rotation committed, does not take it for a reuse.
+ * Every statement calls a function of the schema (sql/009_session_functions.sql
+ * and sql/006_throttle_keys.sql): the SQL that reads or changes a user, a
+ * session or the throttle is there, in one place for the daemon, mdauthctl
+ * and operators alike, and the daemon's role holds no table privilege.
+ * The functions give times the daemon needs as Unix seconds, with the
+ * database's now.
  */
-#define SESSION_REUSE(cte, digest, ip, agent) \
-	"r AS (" \
-	" SELECT x.id, x.user_id, CASE WHEN mdauth.token_reused(x.id, " \
-	ip ", " agent ") THEN 3 ELSE 2 END AS state" \
-	" FROM mdauth.sessions x" \
-	" WHERE x.previous_token_hash = " digest \
-	"  AND NOT EXISTS (SELECT 1 FROM " cte "))"
-
 static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	[STMT_PING] = { "ping", "SELECT 1" },
 
 	[STMT_USER_BY_NAME] = { "user_by_name",
-	    "SELECT id, username, password_hash, disabled_at IS NOT NULL "
-	    "FROM mdauth.users WHERE lower(username) = lower($1)" },
+	    "SELECT id, username, password_hash, disabled"
+	    " FROM mdauth.login_user($1)" },
 
+	/* $1 user, $2 the hash verified, $3 the new one. */
 	[STMT_USER_REHASH] = { "user_rehash",
-	    "UPDATE mdauth.users SET password_hash = $3, updated_at = now() "
-	    "WHERE id = $1 AND password_hash = $2" },
+	    "SELECT mdauth.login_rehash($1, $2, $3)" },
 
-	/* Throttling lives in sql/006_throttle_keys.sql. */
 	[STMT_LOGIN_CHECK] = { "login_check",
 	    "SELECT mdauth.login_check($1, $2, $3, $4)" },
 
@@ -122,8 +104,8 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	/*
 	 * $6 idle lifetime, $7 absolute lifetime (seconds), $8 cap, $9
 	 * policy.  No row: the cap is reached and the policy is reject.
-	 * session_open (sql/002_admin.sql) locks the user's row, so parallel
-	 * logins of one user cannot exceed the cap.
+	 * session_open locks the user's row, so parallel logins of one user
+	 * cannot exceed the cap.
 	 */
 	[STMT_SESSION_CREATE] = { "session_create",
 	    "SELECT o.session_id, $1::bigint,"
@@ -134,129 +116,40 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	/*
 	 * $1 digest, $2 touch_interval, $3 sliding, $4 idle lifetime, $5 ip,
 	 * $6 agent.  state: 0 live, 1 expired, 2 revoked (or user disabled),
-	 * 3 a replaced token, whose session this statement revoked.
+	 * 3 a replaced token, whose session the call revoked.  The reuse
+	 * search runs in the snapshot of the lookup (one statement), see the
+	 * function's comment.
 	 */
 	[STMT_SESSION_LOOKUP] = { "session_lookup",
-	    "WITH s AS ("
-	    " SELECT s.id, s.user_id, u.username, s.expires_at,"
-	    "  s.absolute_expires_at,"
-	    "  CASE WHEN s.revoked_at IS NOT NULL"
-	    "    OR u.disabled_at IS NOT NULL THEN 2"
-	    "   WHEN s.expires_at <= now()"
-	    "    OR s.absolute_expires_at <= now() THEN 1"
-	    "   ELSE 0 END AS state,"
-	    "  s.last_used_at <= now() - $2::bigint * interval '1 second'"
-	    "   AS touch_due"
-	    " FROM mdauth.sessions s JOIN mdauth.users u ON u.id = s.user_id"
-	    " WHERE s.token_hash = $1),"
-	    " t AS ("
-	    " UPDATE mdauth.sessions AS x SET last_used_at = now(),"
-	    "  expires_at = CASE WHEN $3::boolean THEN least(now() +"
-	    "   $4::bigint * interval '1 second', s.absolute_expires_at)"
-	    "   ELSE x.expires_at END"
-	    " FROM s WHERE x.id = s.id AND s.state = 0 AND s.touch_due"
-	    " RETURNING x.expires_at),"
-	    " " SESSION_REUSE("s", "$1", "$5", "$6")
-	    " SELECT s.id, s.user_id, s.username, s.state,"
-	    " floor(extract(epoch FROM coalesce((SELECT expires_at FROM t),"
-	    "  s.expires_at)))::bigint,"
-	    " floor(extract(epoch FROM now()))::bigint FROM s"
-	    " UNION ALL SELECT r.id, r.user_id, '', r.state, 0,"
-	    " floor(extract(epoch FROM now()))::bigint FROM r" },
+	    "SELECT session_id, user_id, username, state, expires_at, now"
+	    " FROM mdauth.session_touch($1, $2, $3, $4, $5, $6)" },
 
 	/* $1 digest, $2 reason (and event), $3 ip, $4 agent; state as above. */
 	[STMT_SESSION_REVOKE] = { "session_revoke",
-	    "WITH s AS ("
-	    " UPDATE mdauth.sessions SET revoked_at = now(), revoked_reason = $2"
-	    " WHERE token_hash = $1 AND revoked_at IS NULL"
-	    " RETURNING id, user_id),"
-	    " e AS ("
-	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
-	    "  user_agent)"
-	    " SELECT $2, user_id, id, $3, $4 FROM s),"
-	    " " SESSION_REUSE("s", "$1", "$3", "$4")
-	    " SELECT id, user_id, 0 FROM s"
-	    " UNION ALL SELECT id, user_id, state FROM r" },
+	    "SELECT session_id, user_id, state"
+	    " FROM mdauth.session_logout($1, $2, $3, $4)" },
 
 	/*
 	 * $1 old digest, $2 new digest, $3 idle lifetime, $4 ip, $5 agent.
-	 * Of two refreshes of one token, the second waits for the first's
-	 * row lock, then finds token_hash changed and updates nothing; the
-	 * old digest becomes previous_token_hash.  state 0: refreshed; 2, 3:
-	 * the old digest was a replaced token (see STMT_SESSION_LOOKUP).
-	 * A refresh costs no hash, so its event is bounded: at most one per
-	 * session per REFRESH_EVENT_INTERVAL; every refresh is counted in
-	 * refresh_count, which the event's detail gives.
+	 * state 0: refreshed; 2, 3: the old digest was a replaced token.
 	 */
 	[STMT_SESSION_REFRESH] = { "session_refresh",
-	    "WITH s AS ("
-	    " UPDATE mdauth.sessions x SET token_hash = $2,"
-	    "  previous_token_hash = $1, last_used_at = now(),"
-	    "  expires_at = least(now() + $3::bigint * interval '1 second',"
-	    "   x.absolute_expires_at),"
-	    "  refresh_count = x.refresh_count + 1,"
-	    "  refresh_logged_at = CASE WHEN x.refresh_logged_at IS NULL"
-	    "   OR x.refresh_logged_at <= now() - interval '"
-	    REFRESH_EVENT_INTERVAL " seconds' THEN now()"
-	    "   ELSE x.refresh_logged_at END"
-	    " FROM mdauth.users u"
-	    " WHERE x.token_hash = $1 AND u.id = x.user_id"
-	    "  AND u.disabled_at IS NULL AND x.revoked_at IS NULL"
-	    "  AND x.expires_at > now() AND x.absolute_expires_at > now()"
-	    " RETURNING x.id, x.user_id, x.expires_at, x.refresh_count,"
-	    "  x.refresh_logged_at = now() AS log_it),"
-	    " e AS ("
-	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
-	    "  user_agent, detail)"
-	    " SELECT 'refresh', user_id, id, $4, $5,"
-	    "  'refresh ' || refresh_count || ' of the session'"
-	    " FROM s WHERE log_it),"
-	    " " SESSION_REUSE("s", "$1", "$4", "$5")
-	    " SELECT s.id, s.user_id, floor(extract(epoch FROM s.expires_at))::bigint,"
-	    " floor(extract(epoch FROM now()))::bigint, 0 FROM s"
-	    " UNION ALL SELECT r.id, r.user_id, 0,"
-	    " floor(extract(epoch FROM now()))::bigint, r.state FROM r" },
+	    "SELECT session_id, user_id, expires_at, now, state"
+	    " FROM mdauth.session_refresh($1, $2, $3, $4, $5)" },
 
 	/* $1 user, $2 the current session's id. */
 	[STMT_SESSION_LIST] = { "session_list",
-	    "SELECT id, device, ip, user_agent,"
-	    " floor(extract(epoch FROM created_at))::bigint,"
-	    " floor(extract(epoch FROM last_used_at))::bigint,"
-	    " floor(extract(epoch FROM expires_at))::bigint, id = $2::uuid"
-	    " FROM mdauth.sessions"
-	    " WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()"
-	    "  AND absolute_expires_at > now()"
-	    " ORDER BY last_used_at DESC, created_at DESC" },
+	    "SELECT session_id, device, ip, user_agent, created_at,"
+	    " last_used_at, expires_at, current"
+	    " FROM mdauth.user_sessions($1, $2)" },
 
 	/* $1 session id, $2 its user (so nobody ends another's session). */
 	[STMT_SESSION_REVOKE_ID] = { "session_revoke_id",
-	    "WITH r AS ("
-	    " UPDATE mdauth.sessions s SET revoked_at = now(),"
-	    "  revoked_reason = 'user'"
-	    " WHERE s.id = $1::uuid AND s.user_id = $2 AND s.revoked_at IS NULL"
-	    "  AND s.expires_at > now() AND s.absolute_expires_at > now()"
-	    " RETURNING s.id, s.user_id),"
-	    " e AS ("
-	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
-	    "  user_agent, detail)"
-	    " SELECT 'revoke', user_id, id, $3, $4, 'user' FROM r)"
-	    " SELECT id FROM r" },
+	    "SELECT session_id FROM mdauth.session_revoke($2, $1, $3, $4)" },
 
 	/* $1 user, $2 keep the current session?, $3 its id. One event, with the count. */
 	[STMT_SESSION_REVOKE_ALL] = { "session_revoke_all",
-	    "WITH r AS ("
-	    " UPDATE mdauth.sessions s SET revoked_at = now(),"
-	    "  revoked_reason = 'logout_all'"
-	    " WHERE s.user_id = $1 AND s.revoked_at IS NULL"
-	    "  AND s.expires_at > now() AND s.absolute_expires_at > now()"
-	    "  AND NOT ($2::boolean AND s.id = $3::uuid)"
-	    " RETURNING s.id),"
-	    " e AS ("
-	    " INSERT INTO mdauth.auth_events (event, user_id, session_id, ip,"
-	    "  user_agent, detail)"
-	    " SELECT 'logout_all', $1, $3::uuid, $4, $5,"
-	    "  count(*) || ' sessions revoked' FROM r)"
-	    " SELECT count(*) FROM r" },
+	    "SELECT mdauth.session_logout_all($1, $2, $3, $4, $5)" },
 };
 
 struct db {

@@ -1,7 +1,8 @@
 /*
  * db.h -- the database layer of the daemon: one libpq connection per
- * worker, opened after fork, with prepared statements.  All SQL of the
- * daemon is in db.c; the admin command's is in db_admin.c.
+ * worker, opened after fork, with prepared statements.  The daemon's
+ * statements are in db.c, each a call of a function of the schema
+ * (sql/009_session_functions.sql); the admin command's are in db_admin.c.
  */
 #ifndef MDAUTH_DB_H
 #define MDAUTH_DB_H

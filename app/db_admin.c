@@ -14,8 +14,11 @@
  *	admin_session_revoke_user mdauth.revoke_user_sessions()
  *	admin_prune		mdauth.prune()
  *
- * The session work goes through the SQL functions of sql/002_admin.sql,
- * so that what mdauthctl does is exactly what an operator can do in psql.
+ * The session work goes through the SQL functions of sql/002_admin.sql
+ * and sql/009_session_functions.sql (live sessions through the view
+ * active_sessions, over live_sessions), so that what mdauthctl does is
+ * exactly what an operator can do in psql, and revokes through the same
+ * statement as the daemon.
  */
 #include "config.h"
 

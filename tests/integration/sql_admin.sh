@@ -1,9 +1,12 @@
 #!/bin/bash
-# Administration in SQL (sql/002_admin.sql, sql/007_rotation.sql): the
-# active_sessions view and the functions revoke_session,
-# revoke_user_sessions, disable_user, enable_user, set_password and prune;
-# each takes effect on the next request in every worker, and leaves its
-# trace in auth_events.  And session_open refuses a disabled user.
+# Administration in SQL (sql/002_admin.sql, sql/007_rotation.sql,
+# sql/009_session_functions.sql): the active_sessions view and the
+# functions revoke_session, revoke_user_sessions, disable_user,
+# enable_user, set_password and prune; each takes effect on the next
+# request in every worker, and leaves its trace in auth_events.  And
+# session_open refuses a disabled user; live_sessions is the one
+# definition of live; the daemon's role executes its functions and holds
+# no table privilege.
 . "$(dirname "$0")/lib.sh"
 
 # Several sessions of one user: above the default cap of 5.
@@ -290,15 +293,88 @@ is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE at < now() - interval '
 	"no event older than the retention is left"
 
 # --- the daemon's role cannot administer ---------------------------------------
-ok "the daemon's role can query (control for the refusals below)" \
-	h_as_daemon "SELECT count(*) FROM mdauth.sessions"
+ok "the daemon's role can call its own functions (control for the refusals below)" \
+	h_as_daemon "SELECT count(*) FROM mdauth.user_sessions($BOB_ID, NULL)"
 ok "the daemon's role cannot call prune" \
 	h_daemon_refused "SELECT * FROM mdauth.prune()"
 ok "the daemon's role cannot call revoke_user_sessions" \
 	h_daemon_refused "SELECT mdauth.revoke_user_sessions('bob')"
 ok "the daemon's role cannot call disable_user" \
 	h_daemon_refused "SELECT mdauth.disable_user('bob')"
+ok "the daemon's role cannot call revoke_session" \
+	h_daemon_refused "SELECT mdauth.revoke_session(gen_random_uuid())"
 is "$(validate_codes 3 "$b3_token")" "$(repeat_words 3 200)" "so those attempts changed nothing"
+
+# --- the daemon's role executes functions and holds no table privilege ---------
+# Every session state change is a function of the schema
+# (sql/009_session_functions.sql); the daemon's role may execute those it
+# needs and nothing else, and may not touch a table itself.
+is "$(sql "SELECT string_agg(c.relname || ':' || p.priv, ' ' ORDER BY 1)
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE',
+		'REFERENCES', 'TRIGGER']) AS p (priv)
+	WHERE n.nspname = 'mdauth' AND c.relkind IN ('r', 'v', 'S')
+	AND (has_table_privilege('mdauth', c.oid, p.priv)
+	  OR (p.priv IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+	      AND has_any_column_privilege('mdauth', c.oid, p.priv)))")" "" \
+	"the daemon's role holds no privilege on any table, view or column of schema mdauth"
+is "$(sql "SELECT string_agg(p.oid::regprocedure::text, ' ' ORDER BY p.oid::regprocedure::text)
+	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	WHERE n.nspname = 'mdauth' AND has_function_privilege('mdauth', p.oid, 'EXECUTE')")" \
+	"$(printf '%s ' \
+		'mdauth.login_check(text,text,text,text)' \
+		'mdauth.login_failed(bigint,text,text,text,text,text,bigint,integer,integer,bigint,bigint)' \
+		'mdauth.login_rehash(bigint,text,text)' \
+		'mdauth.login_succeeded(text,text)' \
+		'mdauth.login_user(text)' \
+		'mdauth.session_logout(bytea,text,text,text)' \
+		'mdauth.session_logout_all(bigint,boolean,uuid,text,text)' \
+		'mdauth.session_open(bigint,bytea,text,text,text,bigint,bigint,integer,text)' \
+		'mdauth.session_refresh(bytea,bytea,bigint,text,text)' \
+		'mdauth.session_revoke(bigint,uuid,text,text)' \
+		'mdauth.session_touch(bytea,bigint,boolean,bigint,text,text)' \
+		'mdauth.user_sessions(bigint,uuid)' | sed 's/ $//')" \
+	"the daemon's role may execute exactly its functions: login, throttling and sessions"
+is "$(sql "SELECT string_agg(p.proname, ' ' ORDER BY p.proname)
+	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+	WHERE n.nspname = 'mdauth' AND has_function_privilege('mdauth', p.oid, 'EXECUTE')
+	AND NOT p.prosecdef")" "" \
+	"each of them runs with its owner's rights (SECURITY DEFINER)"
+ok "the daemon's role cannot UPDATE mdauth.sessions (a year more for a session)" \
+	h_daemon_refused "UPDATE mdauth.sessions SET expires_at = now() + interval '1 year'"
+ok "the daemon's role cannot read mdauth.sessions" \
+	h_daemon_refused "SELECT count(*) FROM mdauth.sessions"
+ok "the daemon's role cannot read the users' password hashes in bulk" \
+	h_daemon_refused "SELECT password_hash FROM mdauth.users"
+ok "the daemon's role cannot rewrite a password hash" \
+	h_daemon_refused "UPDATE mdauth.users SET password_hash = 'x'"
+ok "the daemon's role cannot write an event" \
+	h_daemon_refused "INSERT INTO mdauth.auth_events (event) VALUES ('logout')"
+ok "the daemon's role cannot delete events" \
+	h_daemon_refused "DELETE FROM mdauth.auth_events"
+ok "the daemon's role cannot clear the login throttle" \
+	h_daemon_refused "DELETE FROM mdauth.login_throttle"
+ok "the daemon's role cannot revoke sessions but through its functions" \
+	h_daemon_refused "SELECT * FROM mdauth.end_sessions(ARRAY(SELECT gen_random_uuid()),
+		NULL, 'x', NULL, NULL, NULL, NULL)"
+ok "the daemon's role cannot read live_sessions" \
+	h_daemon_refused "SELECT count(*) FROM mdauth.live_sessions"
+is "$(validate_codes 3 "$b3_token")" "$(repeat_words 3 200)" \
+	"and the daemon still validates through its functions"
+
+# --- live is defined once, and stays an index lookup --------------------------
+is "$(sql "SELECT count(*) FROM mdauth.active_sessions a
+	FULL JOIN mdauth.live_sessions l ON l.id = a.session_id
+	WHERE a.session_id IS NULL OR l.id IS NULL")" 0 \
+	"active_sessions has exactly the sessions of live_sessions"
+is "$(sql "SELECT count(*) FROM mdauth.sessions s JOIN mdauth.users u ON u.id = s.user_id
+	WHERE (s.revoked_at IS NULL AND s.expires_at > now() AND s.absolute_expires_at > now()
+	       AND u.disabled_at IS NULL)
+	  <> EXISTS (SELECT 1 FROM mdauth.live_sessions l WHERE l.id = s.id)")" 0 \
+	"live_sessions holds a session exactly when it is unrevoked, unexpired (both) and its user enabled"
+like "$(sql "SET enable_seqscan = off; EXPLAIN SELECT * FROM mdauth.live_sessions
+	WHERE token_hash = sha256('x')" | tr '\n' ' ')" 'Index Scan using sessions_token_hash_key' \
+	"a token's lookup through live_sessions is a scan of the token_hash index"
 
 # --- events of the API carry who, which session, from where ---------------------
 login alice 'not the password 1234' phone -A 'EventTest/1.0'
