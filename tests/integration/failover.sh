@@ -109,10 +109,11 @@ like "$outage_retry" '^[1-9][0-9]*$' "failover: ... with Retry-After ($outage_re
 is "$login_status" 200 "failover: a login after the promotion answers 200"
 ok "failover: ... when sent within 1.5 s of the promotion (attempt $attempts, at $(f_elapsed "$t_promoted" "$t_login") s)" \
 	h_lt "$(f_elapsed "$t_promoted" "$t_login")" 1.5
-# Plus the login's argon2id hash, which takes over a second under the
-# sanitizers on a busy machine.
-ok "failover: ... and answered within db_timeout + 2 s ($login_took s)" \
-	h_lt "$login_took" $((DB_TIMEOUT + 2))
+# Plus the login's argon2id hash and its statements, which take seconds
+# under the sanitizers or on a busy machine: what this rules out is a
+# login left hanging on the old primary.
+ok "failover: ... and answered within db_timeout + 3 s ($login_took s)" \
+	h_lt "$login_took" $((DB_TIMEOUT + 3))
 req_bearer GET /validate "$new_token"
 is "$STATUS" 200 "failover: the token of that login validates"
 is "$(json session_id)" "$new_sid" "failover: ... as its own session"
