@@ -67,9 +67,11 @@ for p in $programs; do
 		check "$p: glibc's checked functions (_FORTIFY_SOURCE)" \
 			has ' __[a-z]+_chk(@|$)' "$symbols"
 	else
-		n=$((n + 1))
-		printf 'ok %d - %s # SKIP %s\n' "$n" "$p: _FORTIFY_SOURCE" \
-			"not in effect in this build (no optimisation, or --enable-sanitizers)"
+		# configure leaves it off without optimisation and under
+		# --enable-sanitizers, whose runtime checks those accesses
+		# (and defines __*_chk interceptors of its own): nothing to
+		# check in such a build, and nothing is counted.
+		printf '# %s: _FORTIFY_SOURCE is not in effect in this build\n' "$p"
 	fi
 done
 printf '1..%d\n' "$n"
