@@ -15,10 +15,7 @@ int
 body_login(const char *body, size_t len, struct api_request *req,
     const char **why)
 {
-	if (!request_parse_login(body, len, &req->login, why))
-		return 0;
-	req->login_parsed = true;
-	return 1;
+	return request_parse_login(body, len, &req->login, why);
 }
 
 int

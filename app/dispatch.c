@@ -162,7 +162,6 @@ dispatch(struct ctx *ctx, struct request *http, const struct body_source *src,
 	}
 	route->handler(ctx, &req, live, resp);
 out:
-	if (req.login_parsed)
-		request_login_free(&req.login);
+	request_login_free(&req.login);	/* nothing to do if zero */
 	explicit_bzero(req.digest, sizeof(req.digest));
 }

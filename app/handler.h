@@ -48,8 +48,7 @@ struct api_request {
 	uint8_t			 digest[TOKEN_DIGEST_LEN];
 	bool			 token_ours;	/* of our shape: else never looked up */
 	/* The body's members (bodies.c). */
-	struct login_input	 login;		/* POST /login */
-	bool			 login_parsed;
+	struct login_input	 login;		/* POST /login; zero otherwise */
 	bool			 keep_current;	/* POST /logout-all */
 };
 
