@@ -116,12 +116,14 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	/*
 	 * $1 digest, $2 touch_interval, $3 sliding, $4 idle lifetime, $5 ip,
 	 * $6 agent.  state: 0 live, 1 expired, 2 revoked (or user disabled),
-	 * 3 a replaced token, whose session the call revoked.  The reuse
-	 * search runs in the snapshot of the lookup (one statement), see the
-	 * function's comment.
+	 * 3 a replaced token, whose session the call revoked.  For a live
+	 * one, also its absolute expiry and last use.  Why its few
+	 * statements may each take their own snapshot: see
+	 * sql/010_session_touch.sql.
 	 */
 	[STMT_SESSION_LOOKUP] = { "session_lookup",
-	    "SELECT session_id, user_id, username, state, expires_at, now"
+	    "SELECT session_id, user_id, username, state, expires_at,"
+	    " absolute_expires_at, touched_at, now"
 	    " FROM mdauth.session_touch($1, $2, $3, $4, $5, $6)" },
 
 	/* $1 digest, $2 reason (and event), $3 ip, $4 agent; state as above. */
@@ -777,7 +779,9 @@ db_session_lookup(struct db *db, const uint8_t digest[TOKEN_DIGEST_LEN],
 	    PQgetvalue(res, 0, 2));
 	out->state = db_session_state(res, 3);
 	out->expires_at = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
-	out->now = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+	out->absolute_expires_at = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+	out->touched_at = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+	out->now = strtoll(PQgetvalue(res, 0, 7), NULL, 10);
 	PQclear(res);
 	return DB_OK;
 }

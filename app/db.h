@@ -47,6 +47,8 @@ struct db_session {
 	char		 username[USERNAME_MAX + 1];
 	enum session_state state;
 	long long	 expires_at;		/* Unix time, after any renewal */
+	long long	 absolute_expires_at;	/* db_session_lookup only */
+	long long	 touched_at;		/* db_session_lookup: last use */
 	long long	 now;			/* the database's clock */
 };
 
