@@ -9,6 +9,7 @@
  *	secmem_alloc		a buffer for a secret, at its final size
  *	secmem_free		wipe it, then free it
  *	secmem_json_put		wipe a json-c tree's strings, then release it
+ *	secmem_wipe_strings	wipe the strings another library will free
  *
  * THE THREAT.  A worker serves up to max_requests requests, each of which
  * may carry a secret: a login's password (right or wrong, in a body that
@@ -40,7 +41,7 @@
  *	argon2id's own copies			wiped by libargon2
  *						(FLAG_clear_internal_memory)
  *   A token presented (Bearer, or REMOTE_PASSWD):
- *	libfcgi's parameter strings		worker_wipe_params, before
+ *	libfcgi's parameter strings		secmem_wipe_strings, before
  *						libfcgi frees them
  *	read in place there (authz.c) and only hashed (token_digest)
  *   A token issued (login, refresh):
@@ -48,10 +49,6 @@
  *	its string in the response's json-c tree secmem_json_put (resp_free)
  *	the response text (response.c)		secmem_free
  *	libfcgi's output stream buffer		freed by libfcgi: the fill (2.)
- *
- * worker_wipe_params stays in worker.c: it reads only FCGX_Request.envp,
- * the public array that FCGX_GetParam reads, and wipes the strings it
- * points to.
  *
  * THE DEFENCES, two layers.
  *
@@ -233,4 +230,17 @@ secmem_json_put(json_object *obj)
 		return;
 	secmem_json_wipe(obj);
 	json_object_put(obj);
+}
+
+/*
+ * libfcgi keeps a request's parameters in FCGX_Request.envp, the public
+ * array FCGX_GetParam reads, and frees them in FCGX_Finish_r: the worker
+ * wipes them through that array first.  (glibc fills what is freed
+ * anyway, unless its per-thread cache could not be turned off.)
+ */
+void
+secmem_wipe_strings(char **v)
+{
+	for (; v != NULL && *v != NULL; v++)
+		explicit_bzero(*v, strlen(*v));
 }

@@ -49,4 +49,11 @@ void	secmem_free(void *p, size_t len);
  */
 void	secmem_json_put(json_object *obj);
 
+/*
+ * Wipe each string of a NULL-terminated array that another library will
+ * free (libfcgi's parameters, where the Bearer token and REMOTE_PASSWD
+ * are), before it does.  NULL is harmless.
+ */
+void	secmem_wipe_strings(char **v);
+
 #endif

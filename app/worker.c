@@ -357,22 +357,6 @@ worker_drain_stdin(FCGX_Request *fr)
 	explicit_bzero(buf, sizeof(buf));
 }
 
-/*
- * The parameters' strings (the Bearer token, REMOTE_PASSWD) are wiped
- * before libfcgi frees them, through the public FCGX_Request.envp that
- * FCGX_GetParam reads: glibc fills what the worker frees anyway, unless
- * its per-thread cache could not be turned off (secmem.c has the whole
- * design).
- */
-static void
-worker_wipe_params(FCGX_Request *fr)
-{
-	char **e;
-
-	for (e = fr->envp; e != NULL && *e != NULL; e++)
-		explicit_bzero(*e, strlen(*e));
-}
-
 /* SIGTERM, SIGINT: delivered only inside the waits (see the top). */
 static void
 worker_on_stop(int sig)
@@ -506,7 +490,8 @@ worker_finish(FCGX_Request *fr, int answered)
 	worker_drain_stdin(fr);
 	if (worker_stop)
 		fr->keepConnection = 0;
-	worker_wipe_params(fr);
+	/* The token and REMOTE_PASSWD are among them (secmem.c). */
+	secmem_wipe_strings(fr->envp);
 	FCGX_Finish_r(fr);
 	worker_reads_end();
 }

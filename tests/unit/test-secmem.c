@@ -101,11 +101,30 @@ test_login_free(void)
 	json_object_put(pw);
 }
 
+static void
+test_wipe_strings(void)
+{
+	char a[] = "HTTP_AUTHORIZATION=Bearer abc", b[] = "REMOTE_PASSWD=x";
+	char *v[] = { a, b, NULL };
+	size_t i;
+	int zero = 1;
+
+	secmem_wipe_strings(v);
+	for (i = 0; i < sizeof(a); i++)
+		zero &= a[i] == '\0';
+	for (i = 0; i < sizeof(b); i++)
+		zero &= b[i] == '\0';
+	ok(zero, "secmem_wipe_strings wipes every string of the array");
+	secmem_wipe_strings(NULL);
+	ok(1, "secmem_wipe_strings(NULL) is harmless");
+}
+
 int
 main(void)
 {
 	test_json_put();
 	test_buffers();
 	test_login_free();
+	test_wipe_strings();
 	return tap_done();
 }
