@@ -80,13 +80,18 @@ t() {
 	done | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
-# open USER_ID NAME [CAP [POLICY]]: a session of the user whose token's
-# digest is sha256(NAME), opened by the daemon's function (as the daemon's
-# role); prints its id.
+# login_sql USER_ID NAME [CAP [POLICY]]: the statement of a successful
+# login (sql/012_login_commit.sql), as the daemon's role: a session of the
+# user whose token's digest is sha256(NAME); its id.
+login_sql() {
+	printf "SET ROLE mdauth; SELECT session_id FROM mdauth.login_commit(%s, 'x',
+		'127.0.0.1', sha256(convert_to('%s', 'UTF8')), '%s', '127.0.0.1', 'test',
+		600, 3600, %s, '%s', NULL, NULL)" "$1" "$2" "$2" "${3:-10}" "${4:-evict_oldest}"
+}
+
+# open USER_ID NAME [CAP [POLICY]]: that login; prints the session's id.
 open() {
-	sql "SET ROLE mdauth; SELECT session_id FROM mdauth.session_open(:'u',
-		sha256(convert_to(:'n', 'UTF8')), :'n', '127.0.0.1', 'test', 600, 3600,
-		:'cap', :'policy')" u="$1" n="$2" cap="${3:-10}" policy="${4:-evict_oldest}"
+	sql "$(login_sql "$@")"
 }
 
 # as_daemon QUERY: the query as the daemon's login role.
@@ -101,10 +106,8 @@ notified "SELECT 1"
 is "$NOTES" "" "the listener receives the end markers and nothing else when nothing changed"
 
 # --- nothing for a login, a touch, or what a cache cannot hold ------------------
-notified "$(as_daemon "SELECT count(*) FROM mdauth.session_open($ALICE,
-	sha256(convert_to('a1', 'UTF8')), 'a1', '127.0.0.1', 'test', 600, 3600, 10,
-	'evict_oldest')")"
-is "$NOTES" "" "session_open of a fresh session under the cap sends nothing"
+notified "$(login_sql "$ALICE" a1)"
+is "$NOTES" "" "a login (login_commit) of a fresh session under the cap sends nothing"
 open "$ALICE" a2 >/dev/null
 open "$ALICE" a3 >/dev/null
 sql "UPDATE mdauth.sessions SET last_used_at = now() - interval '1 minute'"
@@ -202,14 +205,15 @@ open "$FRANK" f1 2 >/dev/null
 open "$FRANK" f2 2 >/dev/null
 sql "UPDATE mdauth.sessions SET last_used_at = now() - interval '1 hour'
 	WHERE token_hash = $H" n=f1
-notified "$(as_daemon "SELECT count(*) FROM mdauth.session_open($FRANK,
-	sha256(convert_to('f3', 'UTF8')), 'f3', '127.0.0.1', 'test', 600, 3600, 2,
-	'evict_oldest')")"
-is "$NOTES" "$(t f1)" "session_open at the cap sends t: of the evicted session only"
-notified "$(as_daemon "SELECT count(*) FROM mdauth.session_open($FRANK,
-	sha256(convert_to('f4', 'UTF8')), 'f4', '127.0.0.1', 'test', 600, 3600, 2,
-	'reject')")"
-is "$NOTES" "" "session_open refused at the cap (reject) sends nothing"
+notified "$(login_sql "$FRANK" f3 2)"
+is "$NOTES" "$(t f1)" "a login at the cap sends t: of the evicted session only"
+notified "$(login_sql "$FRANK" f4 2 reject)"
+is "$NOTES" "" "a login refused at the cap (reject) sends nothing"
+frank_hash=$(sql "SELECT password_hash FROM mdauth.users WHERE id = $FRANK")
+notified "SET ROLE mdauth; SELECT rehashed FROM mdauth.login_commit($FRANK, 'frank',
+	'127.0.0.1', sha256('f5'), 'f5', '127.0.0.1', 'test', 600, 3600, 10, 'evict_oldest',
+	:'old', :'new')" old="$frank_hash" new="$hash3"
+is "$NOTES" "u:$FRANK" "a login that re-hashes the password sends u: of the user"
 notified "$(as_daemon "SELECT state FROM mdauth.session_touch($H, 0, true, 60,
 	'127.0.0.1', 'test')")" n=f2
 is "$NOTES" "$(t f2)" "a touch with a shorter ttl, which moves the expiry earlier, sends t:"
