@@ -5,13 +5,11 @@
  *	db_free			close and free
  *	db_ping			readiness
  *	db_connect_error	why the last connect failed
- *	db_user_by_name		the user a login names
- *	db_user_free		free its hash
- *	db_user_rehash		store a hash made with the current parameters
- *	db_login_check		is a login throttled?
- *	db_login_failed		record a failed login, count it for throttling
- *	db_login_succeeded	clear a name's failures
- *	db_session_create	a new session (and its login_success event)
+ *	db_login_begin		before the hash: throttled?  its user
+ *	db_user_free		free the user's hash
+ *	db_login_commit		after a match: the session, a re-hash, the
+ *				throttle's reset, in one transaction
+ *	db_login_failed		after a failure: record it, count it
  *	db_session_lookup	a token's session, renewed when due
  *	db_session_revoke	logout
  *	db_session_refresh	rotate a session's token
@@ -52,12 +50,9 @@ const char *const session_state_names[SESSION_STATE__MAX] = {
 
 enum db_stmt {
 	STMT_PING,
-	STMT_USER_BY_NAME,
-	STMT_USER_REHASH,
-	STMT_LOGIN_CHECK,
+	STMT_LOGIN_BEGIN,
+	STMT_LOGIN_COMMIT,
 	STMT_LOGIN_FAILED,
-	STMT_LOGIN_SUCCEEDED,
-	STMT_SESSION_CREATE,
 	STMT_SESSION_LOOKUP,
 	STMT_SESSION_REVOKE,
 	STMT_SESSION_REFRESH,
@@ -73,45 +68,41 @@ struct db_stmt_def {
 };
 
 /*
- * Every statement calls a function of the schema (sql/009_session_functions.sql
- * and sql/006_throttle_keys.sql): the SQL that reads or changes a user, a
- * session or the throttle is there, in one place for the daemon, mdauthctl
- * and operators alike, and the daemon's role holds no table privilege.
+ * Every statement calls a function of the schema (sql/009_session_functions.sql,
+ * sql/006_throttle_keys.sql, sql/012_login_commit.sql): the SQL that reads
+ * or changes a user, a session or the throttle is there, in one place for
+ * the daemon, mdauthctl and operators alike, and the daemon's role holds
+ * no table privilege.
  * The functions give times the daemon needs as Unix seconds, with the
  * database's now.
  */
 static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	[STMT_PING] = { "ping", "SELECT 1" },
 
-	[STMT_USER_BY_NAME] = { "user_by_name",
-	    "SELECT id, username, password_hash, disabled"
-	    " FROM mdauth.login_user($1)" },
+	/*
+	 * $1 name, $2 address key, $3 ip, $4 agent.  wait > 0: throttled;
+	 * else the user, or a NULL id for an unknown name.
+	 */
+	[STMT_LOGIN_BEGIN] = { "login_begin",
+	    "SELECT wait, id, username, password_hash, disabled"
+	    " FROM mdauth.login_begin($1, $2, $3, $4)" },
 
-	/* $1 user, $2 the hash verified, $3 the new one. */
-	[STMT_USER_REHASH] = { "user_rehash",
-	    "SELECT mdauth.login_rehash($1, $2, $3)" },
-
-	[STMT_LOGIN_CHECK] = { "login_check",
-	    "SELECT mdauth.login_check($1, $2, $3, $4)" },
+	/*
+	 * $1 user, $2 name, $3 address key, $4 digest, $5 device, $6 ip, $7
+	 * agent, $8 idle lifetime, $9 absolute lifetime (seconds), $10 cap,
+	 * $11 policy, $12 the hash verified, $13 its replacement or NULL.  A
+	 * NULL session_id: the cap is reached and the policy is reject.
+	 * session_open, inside, locks the user's row until the commit, so
+	 * parallel logins of one user cannot exceed the cap.
+	 */
+	[STMT_LOGIN_COMMIT] = { "login_commit",
+	    "SELECT session_id, expires_at, now, rehashed"
+	    " FROM mdauth.login_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+	    " $11, $12, $13)" },
 
 	[STMT_LOGIN_FAILED] = { "login_failed",
 	    "SELECT mdauth.login_failed($1, $2, $3, $4, $5, $6, $7, $8, $9,"
 	    " $10, $11)" },
-
-	[STMT_LOGIN_SUCCEEDED] = { "login_succeeded",
-	    "SELECT mdauth.login_succeeded($1, $2)" },
-
-	/*
-	 * $6 idle lifetime, $7 absolute lifetime (seconds), $8 cap, $9
-	 * policy.  No row: the cap is reached and the policy is reject.
-	 * session_open locks the user's row, so parallel logins of one user
-	 * cannot exceed the cap.
-	 */
-	[STMT_SESSION_CREATE] = { "session_create",
-	    "SELECT o.session_id, $1::bigint,"
-	    " floor(extract(epoch FROM o.expires_at))::bigint,"
-	    " floor(extract(epoch FROM now()))::bigint"
-	    " FROM mdauth.session_open($1, $2, $3, $4, $5, $6, $7, $8, $9) o" },
 
 	/*
 	 * $1 digest, $2 touch_interval, $3 sliding, $4 idle lifetime, $5 ip,
@@ -599,28 +590,37 @@ db_connect_error(const struct db *db)
 }
 
 enum db_status
-db_user_by_name(struct db *db, const char *name, struct db_user *user)
+db_login_begin(struct db *db, const char *username, const char *addr,
+    const struct db_client *client, long *wait, struct db_user *user)
 {
-	const char *values[1] = { name };
+	const char *values[4] = { username, addr, client->ip,
+	    client->user_agent };
 	enum db_status st;
 	PGresult *res;
 
+	*wait = 0;
 	memset(user, 0, sizeof(*user));
-	if ((res = db_exec(db, STMT_USER_BY_NAME, 1, values, NULL, NULL,
+	if ((res = db_exec(db, STMT_LOGIN_BEGIN, 4, values, NULL, NULL,
 	    &st)) == NULL)
 		return st;
 	if (PQntuples(res) != 1) {
+		log_error("db: login_begin: %d rows", PQntuples(res));
 		PQclear(res);
-		return DB_NOT_FOUND;
+		return DB_ERROR;
 	}
-	user->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*wait = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	if (*wait > 0 || PQgetisnull(res, 0, 1)) {
+		PQclear(res);
+		return *wait > 0 ? DB_OK : DB_NOT_FOUND;
+	}
+	user->id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	snprintf(user->username, sizeof(user->username), "%s",
-	    PQgetvalue(res, 0, 1));
-	user->password_hash = strdup(PQgetvalue(res, 0, 2));
-	user->disabled = PQgetvalue(res, 0, 3)[0] == 't';
+	    PQgetvalue(res, 0, 2));
+	user->password_hash = strdup(PQgetvalue(res, 0, 3));
+	user->disabled = PQgetvalue(res, 0, 4)[0] == 't';
 	PQclear(res);
 	if (user->password_hash == NULL) {
-		log_error("db: user_by_name: out of memory");
+		log_error("db: login_begin: out of memory");
 		return DB_ERROR;
 	}
 	return DB_OK;
@@ -637,31 +637,45 @@ db_user_free(struct db_user *user)
 }
 
 enum db_status
-db_user_rehash(struct db *db, int64_t id, const char *old_hash,
-    const char *new_hash)
+db_login_commit(struct db *db, const struct db_user *user,
+    const char *username, const char *addr,
+    const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,
+    const struct db_client *client, const struct db_session_params *params,
+    const char *new_hash, struct db_session *out, bool *rehashed)
 {
-	char idbuf[24];
-	const char *values[3] = { idbuf, old_hash, new_hash };
-
-	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
-	return db_exec_only(db, STMT_USER_REHASH, 3, values, NULL, NULL);
-}
-
-enum db_status
-db_login_check(struct db *db, const char *username, const char *addr,
-    const struct db_client *client, long *wait)
-{
-	const char *values[4] = { username, addr, client->ip,
-	    client->user_agent };
+	char idbuf[24], ttl[24], max[24], cap[16];
+	const char *values[13] = { idbuf, username, addr, (const char *)digest,
+	    device, client->ip, client->user_agent, ttl, max, cap,
+	    params->policy, user->password_hash, new_hash };
+	const int lengths[13] = { 0, 0, 0, TOKEN_DIGEST_LEN };
+	const int formats[13] = { 0, 0, 0, 1 };
 	enum db_status st;
 	PGresult *res;
 
-	*wait = 0;
-	if ((res = db_exec(db, STMT_LOGIN_CHECK, 4, values, NULL, NULL,
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user->id);
+	snprintf(ttl, sizeof(ttl), "%ld", params->ttl);
+	snprintf(max, sizeof(max), "%ld", params->max_lifetime);
+	snprintf(cap, sizeof(cap), "%d", params->cap);
+	memset(out, 0, sizeof(*out));
+	*rehashed = false;
+	if ((res = db_exec(db, STMT_LOGIN_COMMIT, 13, values, lengths, formats,
 	    &st)) == NULL)
 		return st;
-	if (PQntuples(res) == 1)
-		*wait = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	if (PQntuples(res) != 1) {
+		log_error("db: login_commit: %d rows", PQntuples(res));
+		PQclear(res);
+		return DB_ERROR;
+	}
+	*rehashed = PQgetvalue(res, 0, 3)[0] == 't';
+	if (PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return DB_NOT_FOUND;
+	}
+	snprintf(out->id, sizeof(out->id), "%s", PQgetvalue(res, 0, 0));
+	out->user_id = user->id;
+	out->state = SESSION_LIVE;
+	out->expires_at = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+	out->now = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 	PQclear(res);
 	return DB_OK;
 }
@@ -686,14 +700,6 @@ db_login_failed(struct db *db, int64_t user_id, const char *username,
 	return db_exec_only(db, STMT_LOGIN_FAILED, 11, values, NULL, NULL);
 }
 
-enum db_status
-db_login_succeeded(struct db *db, const char *username, const char *addr)
-{
-	const char *values[2] = { username, addr };
-
-	return db_exec_only(db, STMT_LOGIN_SUCCEEDED, 2, values, NULL, NULL);
-}
-
 /*
  * The row (id, user_id, expires_at, now) of a session that was just given
  * a token, into out; clears res.  DB_NOT_FOUND when there is no row.
@@ -712,31 +718,6 @@ db_session_opened(PGresult *res, struct db_session *out)
 	out->now = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
 	PQclear(res);
 	return DB_OK;
-}
-
-enum db_status
-db_session_create(struct db *db, int64_t user_id,
-    const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,
-    const struct db_client *client, const struct db_session_params *params,
-    struct db_session *out)
-{
-	char idbuf[24], ttl[24], max[24], cap[16];
-	const char *values[9] = { idbuf, (const char *)digest, device,
-	    client->ip, client->user_agent, ttl, max, cap, params->policy };
-	const int lengths[9] = { 0, TOKEN_DIGEST_LEN, 0, 0, 0, 0, 0, 0, 0 };
-	const int formats[9] = { 0, 1, 0, 0, 0, 0, 0, 0, 0 };
-	enum db_status st;
-	PGresult *res;
-
-	snprintf(idbuf, sizeof(idbuf), "%" PRId64, user_id);
-	snprintf(ttl, sizeof(ttl), "%ld", params->ttl);
-	snprintf(max, sizeof(max), "%ld", params->max_lifetime);
-	snprintf(cap, sizeof(cap), "%d", params->cap);
-	memset(out, 0, sizeof(*out));
-	if ((res = db_exec(db, STMT_SESSION_CREATE, 9, values, lengths, formats,
-	    &st)) == NULL)
-		return st;
-	return db_session_opened(res, out);
 }
 
 /* A state column as the statements give it; anything else is revoked. */

@@ -94,15 +94,6 @@ enum db_status	 db_ping(struct db *db);
 /* Why the last connect (or prepare) failed, on one line; "" if none did. */
 const char	*db_connect_error(const struct db *db);
 
-/* Look a user up by name, case-insensitively.  Free with db_user_free. */
-enum db_status	 db_user_by_name(struct db *db, const char *name,
-		    struct db_user *user);
-void		 db_user_free(struct db_user *user);
-
-/* Replace a stored hash if it is still the one we verified (rehash on login). */
-enum db_status	 db_user_rehash(struct db *db, int64_t id, const char *old_hash,
-		    const char *new_hash);
-
 /* Login throttling (login_max_failures, ...): sql/006_throttle_keys.sql. */
 struct db_throttle_params {
 	long		 window;
@@ -114,39 +105,53 @@ struct db_throttle_params {
 };
 
 /*
- * Is a login for this name (as typed) from this address throttled?  addr
+ * A login has two statements (sql/012_login_commit.sql): db_login_begin
+ * before the password hash, then db_login_commit after a match or
+ * db_login_failed after anything else; whatever a login writes commits
+ * once.
+ */
+
+/*
+ * Before the hash: is a login for this name (as typed) from this address
+ * throttled, and if not, its user (looked up case-insensitively).  addr
  * is the address's throttling key (text_addr_key).  *wait is the seconds
  * until it may run (0: now); a throttled attempt is counted on the
  * throttle rows that refused it, and the first one of each lock writes a
- * login_throttled event.
+ * login_throttled event.  DB_OK with *wait > 0: throttled (no user);
+ * DB_OK: the user (free with db_user_free); DB_NOT_FOUND: no such user.
  */
-enum db_status	 db_login_check(struct db *db, const char *username,
+enum db_status	 db_login_begin(struct db *db, const char *username,
 		    const char *addr, const struct db_client *client,
-		    long *wait);
+		    long *wait, struct db_user *user);
+void		 db_user_free(struct db_user *user);
 
 /*
- * Record a failed login (user_id 0 for an unknown user) and count it
- * against the name from this address, the address, and the name.
+ * After a match, in one transaction: a session of user for a token
+ * digest under the per-user cap (fills id and expiry), new_hash stored in
+ * place of user->password_hash if that is still the stored one (new_hash
+ * NULL: no re-hash; *rehashed says whether it was stored), and, when a
+ * session opened, the name's throttle counts from addr cleared.
+ * DB_NOT_FOUND: the cap is reached and the policy is reject.  DB_REFUSED:
+ * the user was disabled (or deleted) since db_login_begin; nothing was
+ * written.
+ */
+enum db_status	 db_login_commit(struct db *db, const struct db_user *user,
+		    const char *username, const char *addr,
+		    const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,
+		    const struct db_client *client,
+		    const struct db_session_params *params,
+		    const char *new_hash, struct db_session *out,
+		    bool *rehashed);
+
+/*
+ * After anything but a match: record a failed login (user_id 0 for an
+ * unknown user) and count it against the name from this address, the
+ * address, and the name.
  */
 enum db_status	 db_login_failed(struct db *db, int64_t user_id,
 		    const char *username, const char *addr,
 		    const struct db_client *client, const char *reason,
 		    const struct db_throttle_params *throttle);
-
-/* A successful login clears its name's failures, and its name's from addr. */
-enum db_status	 db_login_succeeded(struct db *db, const char *username,
-		    const char *addr);
-
-/*
- * Create a session for a token digest under the per-user cap; fills id
- * and expiry.  DB_NOT_FOUND: the cap is reached and the policy is reject.
- * DB_REFUSED: the user was disabled (or deleted) since it was looked up.
- */
-enum db_status	 db_session_create(struct db *db, int64_t user_id,
-		    const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,
-		    const struct db_client *client,
-		    const struct db_session_params *params,
-		    struct db_session *out);
 
 /*
  * Find the session of a token digest and, when it is live and its last

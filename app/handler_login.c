@@ -2,12 +2,18 @@
  * handler_login.c -- POST /login: username and password for a session.
  *
  *	handler_login		the handler
- *	login_verify		the hash work, in one hash slot
+ *	login_verify		the throttle check and the hash work, in one
+ *				hash slot
  *	login_failed		the 401 of every failure
  *
  * Every failure (unknown user, disabled user, wrong password, unusable
  * stored hash) runs exactly one argon2id verify and gets the same 401, so
  * neither the answer nor its timing tells whether a user exists.
+ *
+ * A login sends at most two statements (sql/012_login_commit.sql):
+ * login_begin in the hash slot, then login_commit after a match (the
+ * session, a re-hash, the throttle's reset: one commit) or login_failed
+ * after anything else.  With every slot busy it sends none.
  */
 #include "config.h"
 
@@ -55,34 +61,52 @@ login_failed(struct ctx *ctx, struct response *resp,
 /* What the hash work of a login found. */
 enum login_outcome {
 	LOGIN_MATCH,		/* the password of an enabled user */
-	LOGIN_FAILED,		/* *reason says why */
+	LOGIN_FAILED,		/* reason says why */
+	LOGIN_THROTTLED,	/* wait says for how long; no hash ran */
 	LOGIN_BUSY,		/* no hash slot, or no memory for argon2: 503 */
-	LOGIN_DB_ERROR,		/* *st says which */
+	LOGIN_DB_ERROR,		/* st says which */
+};
+
+/* What login_verify found, for the handler to answer and write. */
+struct login_found {
+	struct db_user	 user;		/* when st is DB_OK */
+	enum db_status	 st;
+	const char	*reason;	/* LOGIN_FAILED */
+	long		 wait;		/* LOGIN_THROTTLED */
+	bool		 rehash_made;	/* rehash holds the new hash */
+	char		 rehash[PASSWORD_HASH_MAX];
 };
 
 /* login_verify's work, with the slot held. */
 static enum login_outcome
-login_verify_held(struct ctx *ctx, const struct login_input *in,
-    unsigned long long blocks, struct db_user *user, enum db_status *st,
-    const char **reason)
+login_verify_held(struct ctx *ctx, const struct api_request *req,
+    const char *addr, unsigned long long blocks, struct login_found *f)
 {
-	char rehash[PASSWORD_HASH_MAX];
+	const struct login_input *in = &req->login;
 	enum password_result pw;
 
-	*st = db_user_by_name(ctx->db, in->username, user);
-	if (*st != DB_OK && *st != DB_NOT_FOUND)
+	/*
+	 * Throttled by the address, by the name from this address, or (a
+	 * short, growing delay) by the name from everywhere: no hash.
+	 * Else the user, in the same statement.
+	 */
+	f->st = db_login_begin(ctx->db, in->username, addr, &req->client,
+	    &f->wait, &f->user);
+	if (f->st != DB_OK && f->st != DB_NOT_FOUND)
 		return LOGIN_DB_ERROR;
-	pw = password_verify(*st == DB_OK ? user->password_hash :
+	if (f->wait > 0)
+		return LOGIN_THROTTLED;
+	pw = password_verify(f->st == DB_OK ? f->user.password_hash :
 	    password_dummy(), in->password, in->password_len);
 	if (pw == PASSWORD_NOMEM)
 		return LOGIN_BUSY;
-	if (*st == DB_NOT_FOUND)
-		*reason = "unknown user";
+	if (f->st == DB_NOT_FOUND)
+		f->reason = "unknown user";
 	else if (pw != PASSWORD_MATCH)
-		*reason = "wrong password";
-	else if (user->disabled)
-		*reason = "user disabled";
-	if (*reason != NULL) {
+		f->reason = "wrong password";
+	else if (f->user.disabled)
+		f->reason = "user disabled";
+	if (f->reason != NULL) {
 		/*
 		 * A stored hash with cheaper parameters than the dummy's: make
 		 * up the difference, so that this failure costs what an
@@ -91,30 +115,29 @@ login_verify_held(struct ctx *ctx, const struct login_input *in,
 		return password_pad(password_work_blocks() - blocks) ==
 		    PASSWORD_NOMEM ? LOGIN_BUSY : LOGIN_FAILED;
 	}
-	/* A hash made with older parameters is replaced now that we know the password. */
-	if (password_needs_rehash(user->password_hash, &ctx->password) &&
-	    password_hash(&ctx->password, in->password, in->password_len, rehash,
-	    sizeof(rehash)) == PASSWORD_MATCH) {
-		if (db_user_rehash(ctx->db, user->id, user->password_hash,
-		    rehash) == DB_OK)
-			log_info("login: user %" PRId64 ": password re-hashed "
-			    "with the current parameters", user->id);
-		explicit_bzero(rehash, sizeof(rehash));
-	}
+	/*
+	 * A hash made with older parameters is replaced now that we know the
+	 * password: made here, in the slot; stored with the session.
+	 */
+	f->rehash_made = password_needs_rehash(f->user.password_hash,
+	    &ctx->password) && password_hash(&ctx->password, in->password,
+	    in->password_len, f->rehash, sizeof(f->rehash)) == PASSWORD_MATCH;
 	return LOGIN_MATCH;
 }
 
 /*
- * The hash work of a login, in one of the pool's hash slots, taken and
- * given back here: the user's row, exactly one verify (against the dummy
- * hash for an unknown user), the padding of a failure, the re-hash of a
- * match made with older parameters.  No free slot: no waiting, so that
- * a flood costs validate as little as possible.
+ * The work of a login up to its answer or its write, in one of the
+ * pool's hash slots, taken first and given back here: the throttle check
+ * and the user's row (one statement), exactly one verify (against the
+ * dummy hash for an unknown user), the padding of a failure, the re-hash
+ * of a match made with older parameters.  No free slot: 503 at once,
+ * before any database statement, so that a flood costs validate as
+ * little as possible (a throttled client then gets that 503, not its
+ * 429).
  */
 static enum login_outcome
-login_verify(struct ctx *ctx, const struct login_input *in,
-    unsigned long long blocks, struct db_user *user, enum db_status *st,
-    const char **reason)
+login_verify(struct ctx *ctx, const struct api_request *req,
+    const char *addr, unsigned long long blocks, struct login_found *f)
 {
 	enum login_outcome outcome;
 
@@ -122,7 +145,7 @@ login_verify(struct ctx *ctx, const struct login_input *in,
 		log_info("login: every hash slot is busy; 503");
 		return LOGIN_BUSY;
 	}
-	outcome = login_verify_held(ctx, in, blocks, user, st, reason);
+	outcome = login_verify_held(ctx, req, addr, blocks, f);
 	hashslots_release();
 	if (outcome == LOGIN_BUSY)
 		log_warn("login: argon2 could not allocate %" PRIu32 " KiB",
@@ -135,53 +158,41 @@ handler_login(struct ctx *ctx, const struct api_request *req,
     const struct db_session *unused, struct response *resp)
 {
 	const struct login_input *in = &req->login;
-	struct db_user user;
+	struct login_found f;
 	struct db_session sess;
 	struct token tok;
 	enum db_status st;
-	const char *reason = NULL;
 	char addr[TEXT_ADDR_KEY_MIN > REMOTE_ADDR_MAX + 1 ? TEXT_ADDR_KEY_MIN :
 	    REMOTE_ADDR_MAX + 1];
 	unsigned long work = password_work_count();
 	unsigned long long blocks = password_work_blocks();
-	long wait;
+	bool rehashed;
 
 	(void)unused;
-	memset(&user, 0, sizeof(user));
+	memset(&f, 0, sizeof(f));
 	memset(&tok, 0, sizeof(tok));
 	/* An IPv6 client is counted by its prefix: it may own 2^64 addresses. */
 	text_addr_key(req->client.ip, ctx->throttle.prefix6, addr, sizeof(addr));
 
-	/*
-	 * Throttled by the address, by the name from this address, or (a
-	 * short, growing delay) by the name from everywhere: no lookup, no
-	 * hash.
-	 */
-	st = db_login_check(ctx->db, in->username, addr, &req->client, &wait);
-	if (st != DB_OK) {
-		handler_db_failure(resp, st, "login");
-		goto out;
-	}
-	if (wait > 0) {
-		log_info("login: throttled from %s (%s) for %ld s",
-		    req->client.ip, addr, wait);
-		resp_error(resp, ERR_TOO_MANY_REQUESTS,
-		    "too many failed logins; try again later");
-		resp->retry_after = wait > INT32_MAX ? INT32_MAX : (int)wait;
-		goto out;
-	}
-	switch (login_verify(ctx, in, blocks, &user, &st, &reason)) {
+	switch (login_verify(ctx, req, addr, blocks, &f)) {
 	case LOGIN_MATCH:
 		break;
+	case LOGIN_THROTTLED:
+		log_info("login: throttled from %s (%s) for %ld s",
+		    req->client.ip, addr, f.wait);
+		resp_error(resp, ERR_TOO_MANY_REQUESTS,
+		    "too many failed logins; try again later");
+		resp->retry_after = f.wait > INT32_MAX ? INT32_MAX : (int)f.wait;
+		goto out;
 	case LOGIN_FAILED:
-		login_failed(ctx, resp, req, addr, st == DB_OK ? &user : NULL,
-		    reason);
+		login_failed(ctx, resp, req, addr, f.st == DB_OK ? &f.user :
+		    NULL, f.reason);
 		goto out;
 	case LOGIN_BUSY:
 		login_busy(resp);
 		goto out;
 	case LOGIN_DB_ERROR:
-		handler_db_failure(resp, st, "login");
+		handler_db_failure(resp, f.st, "login");
 		goto out;
 	}
 
@@ -189,33 +200,39 @@ handler_login(struct ctx *ctx, const struct api_request *req,
 		resp_error(resp, ERR_SERVER_ERROR, "internal error");
 		goto out;
 	}
-	st = db_session_create(ctx->db, user.id, tok.digest, in->device,
-	    &req->client, &ctx->session, &sess);
+	/* Every write of a successful login, in one transaction. */
+	st = db_login_commit(ctx->db, &f.user, in->username, addr, tok.digest,
+	    in->device, &req->client, &ctx->session, f.rehash_made ? f.rehash :
+	    NULL, &sess, &rehashed);
+	if (rehashed)
+		log_info("login: user %" PRId64 ": password re-hashed with the "
+		    "current parameters", f.user.id);
 	if (st == DB_NOT_FOUND) {
 		log_info("login: user %" PRId64 " is at max_sessions_per_user "
-		    "(%d); refused", user.id, ctx->session.cap);
+		    "(%d); refused", f.user.id, ctx->session.cap);
 		resp_error(resp, ERR_SESSION_LIMIT_REACHED, "the maximum number "
 		    "of sessions is reached; log out on another device first");
 	} else if (st == DB_REFUSED) {
 		/*
 		 * Disabled (or deleted) since the password check: session_open
-		 * rechecks under the user's row lock.  The answer of a disabled
-		 * user, after the same one hash.
+		 * rechecks under the user's row lock, and nothing of the
+		 * commit was written.  The answer of a disabled user, after
+		 * the same one hash.
 		 */
-		reason = "user disabled";
-		login_failed(ctx, resp, req, addr, &user, reason);
+		f.reason = "user disabled";
+		login_failed(ctx, resp, req, addr, &f.user, f.reason);
 	} else if (st != DB_OK)
 		handler_db_failure(resp, st, "login");
 	else {
-		(void)db_login_succeeded(ctx->db, in->username, addr);
 		handler_token_reply(resp, &tok, &sess);
-		handler_log_user(resp, user.id);
+		handler_log_user(resp, f.user.id);
 	}
 out:
 	/* For the tests: every outcome that reached the hash costs the same. */
 	log_debug("login: status %d after %lu argon2id computations over "
 	    "%llu KiB (%s)", resp->status, password_work_count() - work,
-	    password_work_blocks() - blocks, reason != NULL ? reason : "-");
+	    password_work_blocks() - blocks, f.reason != NULL ? f.reason : "-");
 	token_wipe(&tok);
-	db_user_free(&user);
+	explicit_bzero(f.rehash, sizeof(f.rehash));
+	db_user_free(&f.user);
 }

@@ -120,9 +120,15 @@ is "$BLOCKS" "$unknown_blocks" \
 	"a disabled user with a t=1 hash costs the KiB x passes of an unknown user"
 is "$(h_hash gina)" "$t1" "a refused login with the right password does not rewrite the hash"
 
+# The re-hash is written with the session, in the login's one commit.
+h_pg_log_statements
+h_db_mark
 h_work erin "$PW"
 is "$WORK" "200 2" \
 	"a successful login with a t=1 hash: 200 after 2 computations (verify, re-hash)"
+is "$(h_db_statements)" "login_begin login_commit" \
+	"a login that re-hashes sends two statements: login_begin, then login_commit"
+is "$(h_db_xids)" 1 "... and writes the new hash and the session in one transaction"
 rehashed=$(h_hash erin)
 like "$rehashed" '^[$]argon2id[$]v=19[$]m=19456,t=2,p=1[$][A-Za-z0-9+/]+[$][A-Za-z0-9+/]+$' \
 	"after it the stored hash has the current parameters (m=19456,t=2,p=1)"

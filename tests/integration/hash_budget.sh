@@ -1,7 +1,8 @@
 #!/bin/bash
 # The pool-wide hashing budget (max_concurrent_hashes): a login that finds
-# no free slot answers 503 with Retry-After: 1 at once, so that a login
-# flood leaves the workers free for /validate; a worker killed while it
+# no free slot answers 503 with Retry-After: 1 at once, before any
+# database statement, so that a login flood leaves the workers and the
+# database free for /validate; a worker killed while it
 # holds a slot does not leak it; and argon2 failing to allocate its memory
 # answers 503, never 401.
 . "$(dirname "$0")/lib.sh"
@@ -31,29 +32,26 @@ h_par_header() {
 }
 
 # h_hold_slot USER: a login of USER that holds the only slot until
-# h_unlock_rows, in the background (pid in HOLD_PID).  USER's stored hash
-# is made a t=1 one: after verifying it the login re-hashes the password
-# with the current parameters, still holding the slot, and its UPDATE of
-# the hash then waits for the row lock the test keeps on USER.
-h_conf t1 'argon2_iterations = 1'
-t1=$(printf '%s\n' "$PW" | "$MDAUTHCTL" -c "$H_DIR/t1.conf" hash-password --password-stdin)
-[[ $t1 =~ ^[$]argon2id[$]v=19[$]m=19456,t=1,p=1[$] ]] || bail "mdauthctl made no t=1 hash: $t1"
+# h_unlock_rows, in the background (pid in HOLD_PID).  A login takes its
+# slot first, then runs its throttle check, which reads
+# mdauth.login_throttle FOR UPDATE: the test keeps that table locked, so
+# the login waits there, holding the slot.
 HOLD_PID=
 h_hold_slot() {
-	sql "UPDATE mdauth.users SET password_hash = :'h' WHERE username = :'u'" \
-		h="$t1" u="$1" >/dev/null
-	h_lock_rows 1 "SELECT 'locked' FROM mdauth.users WHERE username = '$1' FOR UPDATE"
+	h_lock_rows 1 "LOCK TABLE mdauth.login_throttle IN EXCLUSIVE MODE; SELECT 'locked'"
 	h_login_curl hold "$1"
 	HOLD_PID=$PAR_PID
-	ok "$1's login holds the only slot (its re-hash waits for the row lock)" \
+	ok "$1's login holds the only slot (its throttle check waits for the table lock)" \
 		h_wait_for 10 h_lock_waiters 1
 }
 
 # --- the budget -------------------------------------------------------------
 h_login_ok u5 "$PW"
 token=$TOKEN
+h_pg_log_statements
 h_hold_slot u1
 h_log_mark
+h_db_mark
 pids=()
 for n in 2 3 4; do
 	h_login_curl "$n" "u$n"
@@ -70,6 +68,8 @@ done
 is "$bad503" "" "while a login holds the only slot, 3 parallel logins each answer 503 service_unavailable with Retry-After: 1"
 is "$(h_login_work | sort | uniq -c | awk '{ print $1 "x" $2 ":" $3 }' | tr '\n' ' ')" "3x503:0 " \
 	"a login refused for want of a slot runs no password hash"
+is "$(h_db_statements)" "" \
+	"... and sends no statement to the database (not even the throttle check)"
 req_bearer GET /validate "$token"
 is "$STATUS" 200 "while the slot is held, /validate with a live token answers 200"
 ok "... while the login holding the slot is still in flight" kill -0 "$HOLD_PID"

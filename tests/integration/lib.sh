@@ -644,6 +644,54 @@ sql() {
 	stack_psql "${vars[@]}" <<<"$query"
 }
 
+# h_pg_log_statements: from now on the cluster logs every statement
+# (log_statement = all, the application name in each line, no parameter
+# values) and runs no autovacuum, so that h_db_statements and h_db_xids
+# count what the test's requests send and nothing else.  Returns once the
+# daemon's connections have been told (they apply it from their next
+# statement on).
+h_pg_log_statements() {
+	sql "ALTER SYSTEM SET log_statement = 'all';
+		ALTER SYSTEM SET log_line_prefix = '%m [%p] %a: ';
+		ALTER SYSTEM SET log_parameter_max_length = 0;
+		ALTER SYSTEM SET autovacuum = off;
+		SELECT pg_reload_conf()" >/dev/null || bail "cannot set log_statement"
+	# A new connection sees the setting once the postmaster has reloaded,
+	# and by then it has signalled every backend.
+	h_wait_for 5 h_pg_setting_is log_statement all ||
+		bail "log_statement did not become 'all'"
+}
+h_pg_setting_is() {
+	[ "$(sql "SELECT current_setting(:'n')" n="$1")" = "$2" ]
+}
+
+# h_db_mark: remember where the cluster's log ends and the next
+# transaction id; h_db_statements and h_db_xids count from there.
+H_DB_LOG_MARK=0
+H_DB_XID_MARK=0
+h_db_mark() {
+	H_DB_LOG_MARK=$(stat -c %s "$H_DIR/postgresql.log") || bail "no postgresql.log"
+	H_DB_XID_MARK=$(h_db_next_xid)
+}
+h_db_next_xid() {
+	sql "SELECT pg_snapshot_xmax(pg_current_snapshot())"
+}
+
+# h_db_statements: the prepared statements the daemon (application name
+# mdauthd) executed since h_db_mark, by name, space-separated.  Needs
+# h_pg_log_statements.
+h_db_statements() {
+	tail -c +$((H_DB_LOG_MARK + 1)) "$H_DIR/postgresql.log" |
+		sed -n 's/^.* mdauthd: LOG:  execute \([A-Za-z0-9_]*\):.*/\1/p' |
+		tr '\n' ' ' | sed 's/ $//'
+}
+
+# h_db_xids: how many transaction ids were assigned since h_db_mark: the
+# transactions that wrote (a read-only one gets none), of anyone.
+h_db_xids() {
+	printf '%s\n' $(($(h_db_next_xid) - H_DB_XID_MARK))
+}
+
 # h_ctl [ARGS...]: mdauthctl with this stack's configuration, as the
 # database superuser (user management needs more than the daemon's role).
 h_ctl() {

@@ -119,4 +119,41 @@ for p in "${H_PASSWORDS[@]}"; do
 done
 is "$found" "" "no auth_events row contains a password that was tried"
 
+# --- one commit per login -----------------------------------------------------
+# A login sends one statement before the password hash (the throttle check
+# and the user) and one after it; whatever it writes commits in one
+# transaction, one WAL flush (sql/012_login_commit.sql).  Counted in the
+# cluster's statement log and in the transaction ids assigned (one per
+# transaction that writes); nothing else runs against the database
+# meanwhile.
+h_pg_log_statements
+h_db_mark
+login dave 'not the password 1234'
+is "$STATUS" 401 "a wrong password (for the counts below) answers 401"
+is "$(h_db_statements)" "login_begin login_failed" \
+	"a failed login sends two statements: login_begin, then login_failed"
+is "$(h_db_xids)" 1 "... and one transaction writes (the event and the throttle counts)"
+ok "the failure left a throttle count for the next login to clear" test \
+	"$(sql "SELECT count(*) FROM mdauth.login_throttle WHERE key = 'dave'")" -ge 1
+dave_events=$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'login_success'
+	AND user_id = (SELECT id FROM mdauth.users WHERE username = 'dave')")
+h_db_mark
+login dave 'dave password 1234' 'counted'
+is "$STATUS" 200 "the right password then answers 200"
+is "$(h_db_statements)" "login_begin login_commit" \
+	"a successful login sends two statements: login_begin, then login_commit"
+is "$(h_db_xids)" 1 \
+	"... and commits what it writes (session, login_success event, throttle reset) in one transaction"
+is "$(sql "SELECT count(*) FROM mdauth.login_throttle WHERE key = 'dave'")" 0 \
+	"that transaction cleared the name's throttle counts"
+is "$(sql "SELECT count(*) FROM mdauth.sessions WHERE id = :'sid' AND device = 'counted'" \
+	sid="$SESSION_ID")" 1 "... opened the session"
+is "$(sql "SELECT count(*) FROM mdauth.auth_events WHERE event = 'login_success'
+	AND user_id = (SELECT id FROM mdauth.users WHERE username = 'dave')")" $((dave_events + 1)) \
+	"... and wrote its login_success event"
+h_db_mark
+login nosuchuser 'not-the-password-1234'
+is "$(h_db_statements) / $(h_db_xids)" "login_begin login_failed / 1" \
+	"an unknown user's login: the same two statements, one transaction that writes"
+
 done_testing

@@ -213,15 +213,20 @@ ok "the daemon's role cannot call set_password" \
 sql "SELECT mdauth.set_password('alice', :'h')" \
 	h="$(h_ctl hash-password --password-stdin <<<"$PW")" >/dev/null
 
-# --- session_open refuses a disabled user ------------------------------------
-# The daemon calls it after the password check; a user disabled in
-# between must not get a session (the user's row is locked, then checked).
+# --- session_open and login_commit refuse a disabled user -------------------
+# The daemon calls login_commit (sql/012_login_commit.sql), which opens
+# the session through session_open, after the password check; a user
+# disabled in between must not get a session (the user's row is locked,
+# then checked), and nothing else of the login is written.
 is "$(h_result 'session_open(bigint,bytea,text,text,text,bigint,bigint,integer,text)')" \
 	'TABLE(session_id uuid, expires_at timestamp with time zone)' \
 	"session_open keeps its signature"
-ok "the daemon's role may still call session_open" \
-	h_as_daemon "SELECT * FROM mdauth.session_open($BOB_ID, sha256('open 1'), 'x', '127.0.0.1',
-		'psql', 60, 600, 10, 'evict_oldest')"
+is "$(h_result 'login_commit(bigint,text,text,bytea,text,text,text,bigint,bigint,integer,text,text,text)')" \
+	'TABLE(session_id uuid, expires_at bigint, now bigint, rehashed boolean)' \
+	"login_commit returns table(session_id uuid, expires_at bigint, now bigint, rehashed boolean)"
+ok "the daemon's role may call login_commit" \
+	h_as_daemon "SELECT * FROM mdauth.login_commit($BOB_ID, 'bob', '127.0.0.1', sha256('open 1'),
+		'x', '127.0.0.1', 'psql', 60, 600, 10, 'evict_oldest', NULL, NULL)"
 sql "UPDATE mdauth.users SET disabled_at = now() WHERE id = :'uid'" uid="$BOB_ID"
 sessions_before=$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'uid'" uid="$BOB_ID")
 err=$(sql "\\set VERBOSITY verbose
@@ -229,12 +234,35 @@ err=$(sql "\\set VERBOSITY verbose
 	'psql', 60, 600, 10, 'evict_oldest')" uid="$BOB_ID" 2>&1)
 like "$err" 'MDA01: user [0-9]+ is disabled' \
 	"session_open for a disabled user is an error that says so, SQLSTATE MDA01"
+bob_hash=$(sql "SELECT password_hash FROM mdauth.users WHERE id = :'uid'" uid="$BOB_ID")
+sql "INSERT INTO mdauth.login_throttle (kind, key, addr, failures, window_start)
+	VALUES ('user_ip', 'bob', '127.0.0.1', 1, now())"
+err=$(sql "\\set VERBOSITY verbose
+	SET ROLE mdauth;
+	SELECT * FROM mdauth.login_commit(:'uid', 'bob', '127.0.0.1', sha256('open 3'), 'x',
+	'127.0.0.1', 'psql', 60, 600, 10, 'evict_oldest', :'old', '\$argon2id\$new')" \
+	uid="$BOB_ID" old="$bob_hash" 2>&1)
+like "$err" 'MDA01: user [0-9]+ is disabled' \
+	"login_commit for a disabled user is the same error, SQLSTATE MDA01"
 is "$(sql "SELECT count(*) FROM mdauth.sessions WHERE user_id = :'uid'" uid="$BOB_ID")" \
-	"$sessions_before" "session_open opened no session for the disabled user"
+	"$sessions_before" "neither opened a session for the disabled user"
+is "$(sql "SELECT password_hash FROM mdauth.users WHERE id = :'uid'" uid="$BOB_ID")" \
+	"$bob_hash" "login_commit refused kept the stored hash (no re-hash)"
+is "$(sql "SELECT count(*) FROM mdauth.login_throttle WHERE key = 'bob'")" 1 \
+	"login_commit refused kept the name's throttle count"
 sql "UPDATE mdauth.users SET disabled_at = NULL WHERE id = :'uid'" uid="$BOB_ID"
 is "$(sql "SELECT count(*) FROM mdauth.session_open(:'uid', sha256('open 4'), 'x', '127.0.0.1',
 	'psql', 60, 600, 10, 'evict_oldest')" uid="$BOB_ID")" 1 \
 	"once enabled again, session_open opens a session"
+is "$(sql "SET ROLE mdauth;
+	SELECT (session_id IS NOT NULL) || ' ' || rehashed FROM mdauth.login_commit(:'uid', 'bob',
+	'127.0.0.1', sha256('open 5'), 'x', '127.0.0.1', 'psql', 60, 600, 10, 'evict_oldest',
+	'not the stored hash', '\$argon2id\$new')" uid="$BOB_ID")" 'true false' \
+	"and so does login_commit, which replaces the hash only if it is still the one verified"
+is "$(sql "SELECT count(*) FROM mdauth.login_throttle WHERE key = 'bob'")" 0 \
+	"a session opened by login_commit clears the name's throttle count from that address"
+is "$(sql "SELECT password_hash FROM mdauth.users WHERE id = :'uid'" uid="$BOB_ID")" \
+	"$bob_hash" "... and the stored hash is unchanged"
 
 # The daemon's side of it, raced for real: dora's row is locked while her
 # login checks the password, so that the login waits inside session_open;
@@ -322,14 +350,11 @@ is "$(sql "SELECT string_agg(p.oid::regprocedure::text, ' ' ORDER BY p.oid::regp
 	FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
 	WHERE n.nspname = 'mdauth' AND has_function_privilege('mdauth', p.oid, 'EXECUTE')")" \
 	"$(printf '%s ' \
-		'mdauth.login_check(text,text,text,text)' \
+		'mdauth.login_begin(text,text,text,text)' \
+		'mdauth.login_commit(bigint,text,text,bytea,text,text,text,bigint,bigint,integer,text,text,text)' \
 		'mdauth.login_failed(bigint,text,text,text,text,text,bigint,integer,integer,bigint,bigint)' \
-		'mdauth.login_rehash(bigint,text,text)' \
-		'mdauth.login_succeeded(text,text)' \
-		'mdauth.login_user(text)' \
 		'mdauth.session_logout(bytea,text,text,text)' \
 		'mdauth.session_logout_all(bigint,boolean,uuid,text,text)' \
-		'mdauth.session_open(bigint,bytea,text,text,text,bigint,bigint,integer,text)' \
 		'mdauth.session_refresh(bytea,bytea,bigint,text,text)' \
 		'mdauth.session_revoke(bigint,uuid,text,text)' \
 		'mdauth.session_touch(bytea,bigint,boolean,bigint,text,text)' \

@@ -123,10 +123,14 @@ h_count_events() {
 is "$(h_fails alice 3)" "401 401 401 " \
 	"the first login_max_failures (3) wrong passwords answer 401"
 sessions_before=$(h_sessions alice)
+h_pg_log_statements
 h_log_mark
+h_db_mark
 login alice "$PW"
 expect_error 429 too_many_requests \
 	"after 3 failures, the right password answers 429 too_many_requests"
+is "$(h_db_statements)" login_begin \
+	"a throttled login sends one statement (login_begin: the check, which counts it)"
 known_body=$BODY
 known_shape=$(h_headers_shape)
 ok "the 429 carries Retry-After: seconds until the lock ends (1..$LOCKOUT)" \
@@ -273,7 +277,11 @@ is "$(h_login_from 198.51.100.4 heidi "$PW")" 429 \
 	"but not the attackers' locks: 198.51.100.4 still gets 429 as heidi"
 
 # --- the address: ip_max_failures = 4 ---------------------------------------
-h_restart_mdauthd login_max_failures=1000 login_lockout=$LOCKOUT ip_max_failures=4
+# A hash slot per worker: a login takes its slot before the throttle check
+# (a busy pool answers 503 before any statement), and the burst below
+# wants every answer to be the throttle's.
+h_restart_mdauthd login_max_failures=1000 login_lockout=$LOCKOUT ip_max_failures=4 \
+	max_concurrent_hashes=2
 sql "DELETE FROM mdauth.login_throttle"
 statuses=
 for i in 1 2 3 4; do
@@ -310,6 +318,22 @@ is "$(($(h_count_events) - events_before))" 0 \
 	"1000 throttled attempts add no auth_events row (the lock's event was written already)"
 is "$(($(sql "SELECT throttled_count FROM mdauth.login_throttle WHERE kind = 'ip' AND key = '127.0.0.1'") - count_before))" \
 	1000 "the address's throttle row counts the 1000 throttled attempts"
+# The same with one hash slot for the two workers: an attempt that finds
+# the slot taken answers 503 before any statement, so it is not counted.
+h_restart_mdauthd login_max_failures=1000 login_lockout=$LOCKOUT ip_max_failures=4 \
+	max_concurrent_hashes=1
+count_before=$(sql "SELECT throttled_count FROM mdauth.login_throttle WHERE kind = 'ip' AND key = '127.0.0.1'")
+curl -sS --max-time 120 --cacert "$STACK_CERT" \
+	--resolve "localhost:$STACK_HTTPS_PORT:127.0.0.1" -Z --parallel-max 16 \
+	-H 'Content-Type: application/json' \
+	--data-binary '{"username":"bob","password":"a guess"}' \
+	-o /dev/null -w '%{http_code}\n' "$H_URL/login?attempt=[1-200]" >"$H_DIR/burst1"
+is "$(sort -u "$H_DIR/burst1" | tr '\n' ' ')" "$(sort -u "$H_DIR/burst1" | grep -xE '429|503' | tr '\n' ' ')" \
+	"with one hash slot, 200 throttled attempts answer 429, or 503 when the slot is taken"
+is "$(($(sql "SELECT throttled_count FROM mdauth.login_throttle WHERE kind = 'ip' AND key = '127.0.0.1'") - count_before))" \
+	"$(grep -cx 429 "$H_DIR/burst1")" \
+	"the address's row counts exactly the 429s of them: a 503 reached no statement"
+diag "$(sort "$H_DIR/burst1" | uniq -c)"
 login nobody-at-all "$PW"
 expect_error 429 too_many_requests "a locked address gets 429 for an unknown name too"
 login bob "$PW" phone -H 'X-Forwarded-For: 198.51.100.7'
