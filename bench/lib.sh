@@ -23,12 +23,14 @@
 #   BENCH_WORKERS        mdauthd workers; also the null responder's workers
 #                        and the argon2 processes (default 4)
 #   BENCH_SECONDS        length of one measurement (default: per script)
-#   BENCH_ROUNDS         measurements per figure, the median is kept
+#   BENCH_ROUNDS         measurements per figure; the median of the
+#                        rounds' ratios is kept, and their min-max
 #                        (default: per script)
 #   BENCH_WRK_THREADS    wrk threads (default 1: the load generator shares
 #                        the machine with what it measures)
 #   BENCH_PG_FSYNC       PostgreSQL fsync and synchronous_commit (default
-#                        off: the figures are the daemon's, not the disk's)
+#                        off: the figures are the daemon's, not the disk's;
+#                        bench/login.sh measures both unless this is set)
 #   BENCH_LOG_LEVEL      mdauthd log_level (default info, the daemon's own)
 #   BENCH_KEEP=1         keep the temporary directory and print where
 #   BENCH_SUMMARY        a file each script appends its summary rows to,
@@ -106,7 +108,7 @@ b_init() {
 # The EXIT trap: stop what we started, newest first, then the stack; show
 # the logs when something failed; remove the directory.
 b_teardown() {
-    local rc=$? i f
+    local rc=$? i f path
     trap - EXIT INT TERM HUP
     # A reader that went away (| head) must not stop the cleanup half-way.
     trap '' PIPE
@@ -120,11 +122,13 @@ b_teardown() {
     stack_stop_all
     if [ -n "$B_DIR" ]; then
         if [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ]; then
-            for f in mdauthd.log lighttpd-error.log null-responder.log \
-                postgresql.log migrate.log; do
-                [ -s "$B_DIR/$f" ] || continue
+            for path in "$B_DIR"/mdauthd.log "$B_DIR"/mdauthd-*.log \
+                "$B_DIR"/lighttpd-error.log "$B_DIR"/null-responder.log \
+                "$B_DIR"/postgresql.log "$B_DIR"/migrate.log; do
+                [ -s "$path" ] || continue
+                f=${path##*/}
                 printf '==== tail of %s\n' "$f" >&2
-                tail -n 15 "$B_DIR/$f" >&2
+                tail -n 15 "$path" >&2
             done
         fi
         if [ "${BENCH_KEEP:-0}" = 1 ]; then
@@ -175,25 +179,37 @@ b_build() {
 # ---------------------------------------------------------------------------
 # The stack
 
-# The null responder is mounted at /bench-null in the same lighttpd as
-# mdauthd, with the same fastcgi.server options: deploy/stack.sh renders
-# the configuration, and this wraps its renderer to append one block.
+# Other FastCGI applications are mounted in the same lighttpd as mdauthd,
+# with the same fastcgi.server options (b_mount, before b_start):
+# deploy/stack.sh renders the configuration, and this wraps its renderer
+# to append one block per mount.
+B_MOUNTS=()
 eval "b_stack_lighttpd_render_stock() $(declare -f stack_lighttpd_render | sed 1d)"
 stack_lighttpd_render() {
+    local m prefix socket
     b_stack_lighttpd_render_stock "$@" || return 1
-    [ -n "$B_NULL_SOCKET" ] || return 0
-    cat >>"$STACK_DIR/lighttpd.conf" <<EOF
+    for m in "${B_MOUNTS[@]}"; do
+        prefix=${m%% *} socket=${m#* }
+        cat >>"$STACK_DIR/lighttpd.conf" <<EOF
 
-# bench/lib.sh: the null FastCGI responder, the ceiling of bench/validate.sh.
-\$HTTP["url"] =~ "^/bench-null(/|\$)" {
+# bench/lib.sh: b_mount $prefix
+\$HTTP["url"] =~ "^$prefix(/|\$)" {
     fastcgi.server = (
-        "/bench-null" => ((
-            "socket"      => "$B_NULL_SOCKET",
+        "$prefix" => ((
+            "socket"      => "$socket",
             "check-local" => "disable",
         )),
     )
 }
 EOF
+    done
+}
+
+# b_mount PREFIX SOCKET: mount the FastCGI application that listens on
+# SOCKET at PREFIX (/bench-...) in lighttpd; before b_start.  lighttpd
+# connects on the first request, so the application may start after it.
+b_mount() {
+    B_MOUNTS+=("$1 $2")
 }
 
 # b_null_start: build and start the null responder with BENCH_WORKERS
@@ -202,6 +218,7 @@ b_null_start() {
     local i
     b_build null-responder -lfcgi
     B_NULL_SOCKET=$B_DIR/null.sock
+    b_mount /bench-null "$B_NULL_SOCKET"
     "$B_DIR/null-responder" "$B_NULL_SOCKET" "$B_WORKERS" 1800 \
         </dev/null >"$B_DIR/null-responder.log" 2>&1 &
     b_bg $!
@@ -224,6 +241,76 @@ b_start() {
     stack_start_all "$B_DIR" workers="$B_WORKERS" log_level="$B_LOG_LEVEL" \
         "$@" || b_die "the stack did not start"
     B_URL=https://127.0.0.1:$STACK_HTTPS_PORT
+}
+
+# b_mdauthd NAME SOCKET [KEY=VALUE...]: after b_start, a second mdauthd on
+# the same database: the stack's mdauthd.conf with listen = SOCKET and the
+# given keys replaced or added, in $B_DIR/mdauthd-NAME.conf, its log in
+# $B_DIR/mdauthd-NAME.log.  Returns once its socket is there and, with the
+# cache on, once its listener listens (until then its cache is bypassed).
+b_mdauthd() {
+    local name=$1 socket=$2 conf=$B_DIR/mdauthd-$1.conf
+    local log=$B_DIR/mdauthd-$1.log arg pid i
+    shift 2
+    cp "$STACK_MDAUTHD_CONF" "$conf" || b_die "cannot write $conf"
+    for arg in "listen=$socket" "$@"; do
+        if ! awk -v k="${arg%%=*}" -v v="${arg#*=}" '
+            index($0, k " = ") == 1 { if (!done) print k " = " v; done = 1; next }
+            { print }
+            END { if (!done) print k " = " v }' "$conf" >"$conf.tmp" ||
+            ! mv "$conf.tmp" "$conf"; then
+            b_die "cannot write $conf"
+        fi
+    done
+    rm -f "$socket"
+    setsid "$MDAUTHD" -c "$conf" </dev/null >>"$log" 2>&1 &
+    pid=$!
+    b_bg "$pid"
+    for ((i = 0; i < 100; i++)); do
+        stack_proc_gone "$pid" && break
+        if [ -S "$socket" ]; then
+            grep -q '^cache = no$' "$conf" && return 0
+            grep -q 'cache: listening for changes' "$log" && return 0
+        fi
+        sleep 0.1
+    done
+    tail -n 15 "$log" >&2
+    b_die "mdauthd $name did not start (or its cache listener did not listen)"
+}
+
+# b_listening: the stack's mdauthd has its cache listener listening (or
+# the cache is off).
+b_listening() {
+    local i
+    grep -q '^cache = no$' "$STACK_MDAUTHD_CONF" && return 0
+    for ((i = 0; i < 100; i++)); do
+        grep -q 'cache: listening for changes' "$STACK_DIR/mdauthd.log" && return 0
+        sleep 0.1
+    done
+    b_die "the cache listener of mdauthd did not listen"
+}
+
+# b_pg_fsync on|off: PostgreSQL's fsync and synchronous_commit, changed on
+# the running server (ALTER SYSTEM, a reload: both take effect without a
+# restart, in the daemon's open sessions too), then a CHECKPOINT so that
+# the next figure does not pay for the previous one's dirty pages.
+b_pg_fsync() {
+    case $1 in
+    on | off) ;;
+    *) b_die "fsync must be on or off, not '$1'" ;;
+    esac
+    b_sql "ALTER SYSTEM SET fsync = $1;
+ALTER SYSTEM SET synchronous_commit = $1;
+SELECT pg_reload_conf();" >/dev/null || b_die "cannot set fsync = $1"
+    local i
+    for ((i = 0; i < 50; i++)); do
+        [ "$(b_sql 'SHOW fsync')" = "$1" ] &&
+            [ "$(b_sql 'SHOW synchronous_commit')" = "$1" ] && break
+        sleep 0.1
+    done
+    [ "$(b_sql 'SHOW fsync')" = "$1" ] || b_die "PostgreSQL did not take fsync = $1"
+    b_sql CHECKPOINT >/dev/null || b_die "CHECKPOINT failed"
+    B_PG_FSYNC=$1
 }
 
 # b_user_add NAME PASSWORD
@@ -332,6 +419,29 @@ b_median() {
             printf("%." d "f\n", m) }'
 }
 
+# b_spread DECIMALS VALUE...: "min..max" of the values, rounded; "n/a"
+# among them is left out.
+b_spread() {
+    local d=$1
+    shift
+    printf '%s\n' "$@" | grep -v '^n/a$' | sort -g |
+        awk -v d="$d" 'NR == 1 { lo = $1 } { hi = $1 } END {
+            if (NR == 0) print "n/a"
+            else printf("%." d "f..%." d "f\n", lo, hi) }'
+}
+
+# b_percentile P DECIMALS VALUE...: the P-th percentile (nearest rank: the
+# smallest value with at least P% of the values at or below it).
+b_percentile() {
+    local p=$1 d=$2
+    shift 2
+    printf '%s\n' "$@" | grep -v '^n/a$' | sort -g |
+        awk -v p="$p" -v d="$d" '{ v[NR] = $1 } END {
+            if (NR == 0) { print "n/a"; exit }
+            k = p * NR / 100; r = int(k); if (r < k) r++; if (r < 1) r = 1
+            printf("%." d "f\n", v[r]) }'
+}
+
 # b_pct PART WHOLE: PART as a percentage of WHOLE, one decimal.
 b_pct() {
     local r
@@ -376,6 +486,20 @@ b_conf_keys() {
         printf "%s%s=%s", sep, $1, $2; sep = " " }' "$STACK_MDAUTHD_CONF"
 }
 
+# b_conf_cache CONF: the cache's keys in CONF (an mdauthd.conf), each
+# KEY=VALUE, with the default of deploy/mdauth.conf (its commented line)
+# for a key CONF does not set.
+b_conf_cache() {
+    local key v out=
+    for key in cache cache_entries cache_max_age touch_interval; do
+        v=$(sed -n "s/^$key = //p" "$1" | tail -n 1)
+        [ -n "$v" ] || v="$(sed -n "s/^#$key = //p" "$B_TOP/deploy/mdauth.conf" |
+            head -n 1) (default)"
+        out="$out${out:+ }$key=$v"
+    done
+    printf '%s\n' "$out"
+}
+
 # b_hash_params USER: m=.. t=.. p=.. of USER's stored hash.
 b_hash_params() {
     # shellcheck disable=SC2016  # the $ are the PHC string's
@@ -383,10 +507,14 @@ b_hash_params() {
         sed -n 's/^\$argon2id\$v=19\$m=\([0-9]*\),t=\([0-9]*\),p=\([0-9]*\)\$.*/m=\1 KiB, t=\2, p=\3/p'
 }
 
-# b_summary MEASURE VALUE REFERENCE RATIO: one row for bench/run.sh.
+# b_summary FIGURE MEASURED REFERENCE RATIO [SPREAD [GOAL]]: one row for
+# bench/run.sh: the figure's median, the reference's median (measured in
+# the same run), the median of the rounds' ratios, their min..max, and the
+# goal the ratio is read against ("-" when not given).
 b_summary() {
     [ -n "${BENCH_SUMMARY:-}" ] || return 0
-    printf '%s\t%s\t%s\t%s\t%s\n' "$B_NAME" "$@" >>"$BENCH_SUMMARY"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$B_NAME" "$1" "$2" "$3" "$4" \
+        "${5:--}" "${6:--}" >>"$BENCH_SUMMARY"
 }
 
 # b_elapsed: seconds since b_init.
