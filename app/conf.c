@@ -99,6 +99,10 @@ static const struct conf_key conf_keys[] = {
 	KEY(require_tls,		CONF_BOOL,	0, 0),
 	KEY(max_body,			CONF_SIZE,	64, 1048576),
 	KEY(log_level,			CONF_LOG_LEVEL,	0, 0),
+	KEY(cache,			CONF_BOOL,	0, 0),
+	KEY(cache_entries,		CONF_INT,	64, 16777216),
+	KEY(cache_max_age,		CONF_INT,	1, 3600),
+	KEY(notify_database,		CONF_STRING,	0, 0),
 };
 
 #undef KEY
@@ -137,6 +141,9 @@ conf_defaults(struct conf *conf)
 	conf->max_body = 16384;
 	conf->log_level = LOG_LEVEL_INFO;
 	conf->request_timeout = 10;
+	conf->cache = true;
+	conf->cache_entries = 16384;
+	conf->cache_max_age = 5;
 	conf->listen_allow = strdup(CONF_LISTEN_ALLOW_DEFAULT);
 	if (!net_allow_parse(&conf->listen_allow_net, CONF_LISTEN_ALLOW_DEFAULT,
 	    NULL, 0))
@@ -552,7 +559,10 @@ conf_password_exposed(const struct conf *conf)
 	if ((conf->file_mode & 004) == 0 || conf->database == NULL)
 		return false;
 	return conf_conninfo_password(conf->database) ||
-	    conf_uri_password(conf->database);
+	    conf_uri_password(conf->database) ||
+	    (conf->notify_database != NULL &&
+	    (conf_conninfo_password(conf->notify_database) ||
+	    conf_uri_password(conf->notify_database)));
 }
 
 int
@@ -573,6 +583,10 @@ conf_free(struct conf *conf)
 	if (conf->database != NULL)
 		explicit_bzero(conf->database, strlen(conf->database));
 	free(conf->database);
+	if (conf->notify_database != NULL)
+		explicit_bzero(conf->notify_database,
+		    strlen(conf->notify_database));
+	free(conf->notify_database);
 	free(conf->realm);
 	free(conf->listen_allow);
 	memset(conf, 0, sizeof(*conf));

@@ -58,6 +58,10 @@ struct conf {
 	size_t		 max_body;		/* bytes */
 	enum log_level	 log_level;
 	int		 request_timeout;	/* seconds, every read */
+	bool		 cache;			/* the validate cache */
+	int		 cache_entries;
+	int		 cache_max_age;		/* seconds */
+	char		*notify_database;	/* NULL: database */
 	char		*listen_allow;		/* as written */
 	struct net_allow listen_allow_net;	/* ... parsed */
 	struct net_allow web_server_addrs;	/* FCGI_WEB_SERVER_ADDRS; n 0: unset */

@@ -96,7 +96,7 @@ static const struct db_stmt_def db_stmts[STMT__MAX] = {
 	 * parallel logins of one user cannot exceed the cap.
 	 */
 	[STMT_LOGIN_COMMIT] = { "login_commit",
-	    "SELECT session_id, expires_at, now, rehashed"
+	    "SELECT session_id, expires_at, now, rehashed, evicted"
 	    " FROM mdauth.login_commit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
 	    " $11, $12, $13)" },
 
@@ -154,6 +154,10 @@ struct db {
 	long		 failures;	/* connect failures since the last success */
 	long		 unlogged;	/* of those, not logged */
 	char		 connect_error[1024];	/* the last failure (db_connect_error) */
+	double		 clock_offset;	/* the server's clock minus ours, s */
+	const char	*app_name;	/* application_name, unless conninfo's */
+	const char	*who;		/* "db", or "cache listener": its log lines */
+	bool		 listen_only;	/* the listener's: no statements prepared */
 };
 
 /*
@@ -198,6 +202,8 @@ db_new(const char *conninfo, int timeout)
 		return NULL;
 	}
 	db->timeout = timeout;
+	db->app_name = "mdauthd";
+	db->who = "db";
 	return db;
 }
 
@@ -350,16 +356,73 @@ db_connect_failed(struct db *db, const char *fmt, ...)
 	db->failures++;
 	if (db->failures > 1 && now - db->last_logged < DB_LOG_INTERVAL) {
 		db->unlogged++;
-		log_debug("db: %s", buf);
+		log_debug("%s: %s", db->who, buf);
 		return;
 	}
 	db->last_logged = now;
 	if (db->unlogged > 0)
-		log_error("db: %s (and %ld more failures since the last "
-		    "message)", buf, db->unlogged);
+		log_error("%s: %s (and %ld more failures since the last "
+		    "message)", db->who, buf, db->unlogged);
 	else
-		log_error("db: %s", buf);
+		log_error("%s: %s", db->who, buf);
 	db->unlogged = 0;
+}
+
+static double
+db_realtime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Run one statement without parameters (not prepared: nothing of it
+ * comes from a request) and collect its last result by the deadline.
+ * Returns NULL, logged as a connect failure, when it fails.
+ */
+static PGresult *
+db_simple(struct db *db, const char *sql, ExecStatusType want,
+    double deadline)
+{
+	bool timed_out = false;
+	PGresult *res;
+
+	if (!PQsendQuery(db->conn, sql) ||
+	    (res = db_collect(db->conn, deadline, &timed_out)) == NULL) {
+		db_connect_failed(db, "%s: %s", sql, timed_out ?
+		    "no answer within db_timeout" : "connection lost");
+		return NULL;
+	}
+	if (PQresultStatus(res) != want) {
+		db_connect_failed(db, "%s: %s", sql, PQresultErrorMessage(res));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/*
+ * How far the server's clock is from ours, measured once per connection
+ * (the validate cache judges expiry by the database's clock, as every
+ * statement does): the server's time against the middle of the round
+ * trip, so the error is at most half the round trip.
+ */
+static int
+db_measure_clock(struct db *db, double deadline)
+{
+	double before = db_realtime(), after;
+	PGresult *res;
+
+	if ((res = db_simple(db, "SELECT extract(epoch FROM "
+	    "clock_timestamp())::float8", PGRES_TUPLES_OK, deadline)) == NULL)
+		return 0;
+	after = db_realtime();
+	db->clock_offset = strtod(PQgetvalue(res, 0, 0), NULL) -
+	    (before + after) / 2;
+	PQclear(res);
+	return 1;
 }
 
 static int
@@ -385,7 +448,7 @@ db_connect(struct db *db)
 	    db->timeout * 1000);
 	snprintf(user_timeout, sizeof(user_timeout), "%d", db->timeout * 1000);
 	values[0] = timeout;
-	values[1] = "mdauthd";
+	values[1] = db->app_name;
 	values[2] = options;
 	values[3] = "1";
 	values[4] = "10";
@@ -407,9 +470,13 @@ db_connect(struct db *db)
 		goto fail;
 	}
 
-	/* Prepared like every statement: sent, then waited for up to db_timeout. */
+	/*
+	 * Prepared like every statement: sent, then waited for up to
+	 * db_timeout.  The cache's listener runs none of them, and needs no
+	 * clock: it only LISTENs.
+	 */
 	deadline = db_clock() + db->timeout;
-	for (i = 0; i < STMT__MAX; i++) {
+	for (i = 0; !db->listen_only && i < STMT__MAX; i++) {
 		if (!PQsendPrepare(db->conn, db_stmts[i].name, db_stmts[i].sql,
 		    0, NULL) || (res = db_collect(db->conn, deadline,
 		    &timed_out)) == NULL) {
@@ -427,13 +494,15 @@ db_connect(struct db *db)
 		}
 		PQclear(res);
 	}
+	if (!db->listen_only && !db_measure_clock(db, deadline))
+		goto fail;
 	if (db->failures > 0)
-		log_info("db: connected to %s as %s on %s, after %ld failed "
-		    "attempts", PQdb(db->conn), PQuser(db->conn),
+		log_info("%s: connected to %s as %s on %s, after %ld failed "
+		    "attempts", db->who, PQdb(db->conn), PQuser(db->conn),
 		    PQhost(db->conn), db->failures);
 	else
-		log_info("db: connected to %s as %s on %s", PQdb(db->conn),
-		    PQuser(db->conn), PQhost(db->conn));
+		log_info("%s: connected to %s as %s on %s", db->who,
+		    PQdb(db->conn), PQuser(db->conn), PQhost(db->conn));
 	db->failures = db->unlogged = 0;
 	return 1;
 fail:
@@ -589,6 +658,100 @@ db_connect_error(const struct db *db)
 	return db->connect_error;
 }
 
+double
+db_clock_offset(const struct db *db)
+{
+	return db->clock_offset;
+}
+
+/* Hand each notification libpq has read to fn. */
+static void
+db_notifies(struct db *db, void (*fn)(void *, const char *), void *arg)
+{
+	PGnotify *n;
+
+	while ((n = PQnotifies(db->conn)) != NULL) {
+		fn(arg, n->extra);
+		PQfreemem(n);
+	}
+}
+
+int
+db_listen(struct db *db, const char *channel)
+{
+	char sql[96];
+	PGresult *res;
+
+	db->app_name = "mdauthd listener";
+	db->who = "cache listener";
+	db->listen_only = true;
+	if (db->conn == NULL) {
+		if (db_clock() < db->next_attempt)
+			return 0;
+		if (!db_connect(db)) {
+			db->next_attempt = db_clock() + DB_RETRY_INTERVAL;
+			return 0;
+		}
+	}
+	/* channel is our constant, never a request's. */
+	snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+	if ((res = db_simple(db, sql, PGRES_COMMAND_OK,
+	    db_clock() + db->timeout)) == NULL) {
+		db_disconnect(db);
+		db->next_attempt = db_clock() + DB_RETRY_INTERVAL;
+		return 0;
+	}
+	PQclear(res);
+	return 1;
+}
+
+int
+db_listen_fd(const struct db *db)
+{
+	return db->conn != NULL ? PQsocket(db->conn) : -1;
+}
+
+int
+db_listen_read(struct db *db, void (*fn)(void *, const char *), void *arg)
+{
+	PGresult *res;
+
+	if (db->conn == NULL)
+		return 0;
+	if (!PQconsumeInput(db->conn) || PQstatus(db->conn) == CONNECTION_BAD) {
+		log_warn("%s: %.*s", db->who, (int)strcspn(
+		    PQerrorMessage(db->conn), "\n"), PQerrorMessage(db->conn));
+		db_disconnect(db);
+		return 0;
+	}
+	/* Between statements, a result is the server's error (a FATAL). */
+	while (!PQisBusy(db->conn) && (res = PQgetResult(db->conn)) != NULL)
+		PQclear(res);
+	db_notifies(db, fn, arg);
+	if (PQstatus(db->conn) == CONNECTION_BAD) {
+		db_disconnect(db);
+		return 0;
+	}
+	return 1;
+}
+
+int
+db_listen_ping(struct db *db, void (*fn)(void *, const char *), void *arg)
+{
+	PGresult *res;
+
+	if (db->conn == NULL)
+		return 0;
+	if ((res = db_simple(db, "SELECT 1", PGRES_TUPLES_OK,
+	    db_clock() + db->timeout)) == NULL) {
+		db_disconnect(db);
+		return 0;
+	}
+	PQclear(res);
+	db_notifies(db, fn, arg);
+	return 1;
+}
+
 enum db_status
 db_login_begin(struct db *db, const char *username, const char *addr,
     const struct db_client *client, long *wait, struct db_user *user)
@@ -641,7 +804,8 @@ db_login_commit(struct db *db, const struct db_user *user,
     const char *username, const char *addr,
     const uint8_t digest[TOKEN_DIGEST_LEN], const char *device,
     const struct db_client *client, const struct db_session_params *params,
-    const char *new_hash, struct db_session *out, bool *rehashed)
+    const char *new_hash, struct db_session *out, bool *rehashed,
+    bool *evicted)
 {
 	char idbuf[24], ttl[24], max[24], cap[16];
 	const char *values[13] = { idbuf, username, addr, (const char *)digest,
@@ -657,7 +821,7 @@ db_login_commit(struct db *db, const struct db_user *user,
 	snprintf(max, sizeof(max), "%ld", params->max_lifetime);
 	snprintf(cap, sizeof(cap), "%d", params->cap);
 	memset(out, 0, sizeof(*out));
-	*rehashed = false;
+	*rehashed = *evicted = false;
 	if ((res = db_exec(db, STMT_LOGIN_COMMIT, 13, values, lengths, formats,
 	    &st)) == NULL)
 		return st;
@@ -667,6 +831,7 @@ db_login_commit(struct db *db, const struct db_user *user,
 		return DB_ERROR;
 	}
 	*rehashed = PQgetvalue(res, 0, 3)[0] == 't';
+	*evicted = PQgetvalue(res, 0, 4)[0] == 't';
 	if (PQgetisnull(res, 0, 0)) {
 		PQclear(res);
 		return DB_NOT_FOUND;

@@ -94,6 +94,31 @@ enum db_status	 db_ping(struct db *db);
 /* Why the last connect (or prepare) failed, on one line; "" if none did. */
 const char	*db_connect_error(const struct db *db);
 
+/*
+ * The server's clock minus ours, in seconds, as measured when the
+ * connection was made (0 before the first).
+ */
+double		 db_clock_offset(const struct db *db);
+
+/*
+ * The validate cache's listener connection (listener.c), whose
+ * application_name is "mdauthd listener".  db_listen connects when
+ * needed and LISTENs on channel: 1 when listening, 0
+ * (logged, disconnected) when not; a caller that was not listening must
+ * take every notification of that time as lost.  db_listen_fd is the
+ * socket to wait on (-1: none).  db_listen_read takes what the server
+ * sent and gives each notification's payload to fn; db_listen_ping makes
+ * a round trip within db_timeout, notifications that came meanwhile to
+ * fn.  Both return 1 while the connection is up, 0 when it broke (then
+ * disconnected).
+ */
+int		 db_listen(struct db *db, const char *channel);
+int		 db_listen_fd(const struct db *db);
+int		 db_listen_read(struct db *db,
+		    void (*fn)(void *, const char *), void *arg);
+int		 db_listen_ping(struct db *db,
+		    void (*fn)(void *, const char *), void *arg);
+
 /* Login throttling (login_max_failures, ...): sql/006_throttle_keys.sql. */
 struct db_throttle_params {
 	long		 window;
@@ -130,7 +155,8 @@ void		 db_user_free(struct db_user *user);
  * digest under the per-user cap (fills id and expiry), new_hash stored in
  * place of user->password_hash if that is still the stored one (new_hash
  * NULL: no re-hash; *rehashed says whether it was stored), and, when a
- * session opened, the name's throttle counts from addr cleared.
+ * session opened, the name's throttle counts from addr cleared; *evicted
+ * says whether the cap ended older sessions of the user to make room.
  * DB_NOT_FOUND: the cap is reached and the policy is reject.  DB_REFUSED:
  * the user was disabled (or deleted) since db_login_begin; nothing was
  * written.
@@ -141,7 +167,7 @@ enum db_status	 db_login_commit(struct db *db, const struct db_user *user,
 		    const struct db_client *client,
 		    const struct db_session_params *params,
 		    const char *new_hash, struct db_session *out,
-		    bool *rehashed);
+		    bool *rehashed, bool *evicted);
 
 /*
  * After anything but a match: record a failed login (user_id 0 for an

@@ -7,12 +7,14 @@
  *	handler_token_dead	401 invalid_token
  *	handler_token_reused	the warning and 401 of a replaced token
  *	handler_token_reply	the 200 body with a new token (login, refresh)
+ *	handler_forget_*	a change made here, to this host's cache now
  */
 #include "config.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "cache.h"
 #include "handler.h"
 #include "log.h"
 
@@ -21,6 +23,7 @@ handler_ctx_init(struct ctx *ctx, const struct conf *conf, struct db *db)
 {
 	ctx->conf = conf;
 	ctx->db = db;
+	ctx->cache = NULL;
 	ctx->password.memory_kib = conf->argon2_memory;
 	ctx->password.iterations = conf->argon2_iterations;
 	ctx->password.parallelism = conf->argon2_parallelism;
@@ -101,4 +104,31 @@ handler_token_reply(struct response *resp, const struct token *tok,
 	    json_object_new_string(sess->id));
 	resp_json(resp, 200, body);
 	resp->secret = true;
+}
+
+/*
+ * A session changed by this host's request leaves the cache before the
+ * response is sent, so the client's next request, on any worker, sees
+ * it.  (The notification of the same change comes later, and does the
+ * same on every host.)
+ */
+void
+handler_forget_token(struct ctx *ctx, const uint8_t digest[TOKEN_DIGEST_LEN])
+{
+	if (ctx->cache != NULL)
+		cache_invalidate_token(ctx->cache, digest);
+}
+
+void
+handler_forget_session(struct ctx *ctx, const char *session_id)
+{
+	if (ctx->cache != NULL)
+		cache_invalidate_session(ctx->cache, session_id);
+}
+
+void
+handler_forget_user(struct ctx *ctx, int64_t user_id)
+{
+	if (ctx->cache != NULL)
+		cache_invalidate_user(ctx->cache, user_id);
 }

@@ -17,6 +17,8 @@
 #include "response.h"
 #include "token.h"
 
+struct cache;
+
 /* Seconds a client is told to wait when the database is unreachable. */
 #define RETRY_AFTER_DB	2
 
@@ -26,6 +28,7 @@ struct ctx {
 	struct password_params	 password;
 	struct db_session_params session;
 	struct db_throttle_params throttle;
+	struct cache		*cache;		/* NULL: off */
 };
 
 /* The client facts recorded with sessions and events, made safe to store. */
@@ -104,5 +107,15 @@ void	handler_token_dead(struct response *resp, const char *why);
 void	handler_token_reused(const struct db_session *sess,
 	    const struct db_client *client, const char *what,
 	    struct response *resp);
+
+/*
+ * Drop from this host's validate cache (when on) what a change made by
+ * this request has made wrong: a token, a session, every session of a
+ * user.  Called after the change, before the response.
+ */
+void	handler_forget_token(struct ctx *ctx,
+	    const uint8_t digest[TOKEN_DIGEST_LEN]);
+void	handler_forget_session(struct ctx *ctx, const char *session_id);
+void	handler_forget_user(struct ctx *ctx, int64_t user_id);
 
 #endif

@@ -166,7 +166,7 @@ handler_login(struct ctx *ctx, const struct api_request *req,
 	    REMOTE_ADDR_MAX + 1];
 	unsigned long work = password_work_count();
 	unsigned long long blocks = password_work_blocks();
-	bool rehashed;
+	bool rehashed, evicted;
 
 	(void)unused;
 	memset(&f, 0, sizeof(f));
@@ -203,7 +203,10 @@ handler_login(struct ctx *ctx, const struct api_request *req,
 	/* Every write of a successful login, in one transaction. */
 	st = db_login_commit(ctx->db, &f.user, in->username, addr, tok.digest,
 	    in->device, &req->client, &ctx->session, f.rehash_made ? f.rehash :
-	    NULL, &sess, &rehashed);
+	    NULL, &sess, &rehashed, &evicted);
+	/* The sessions the cap ended leave this host's cache now. */
+	if (evicted)
+		handler_forget_user(ctx, f.user.id);
 	if (rehashed)
 		log_info("login: user %" PRId64 ": password re-hashed with the "
 		    "current parameters", f.user.id);

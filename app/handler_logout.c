@@ -34,6 +34,8 @@ handler_logout(struct ctx *ctx, const struct api_request *req,
 		}
 		if (st == DB_OK) {
 			handler_log_user(resp, sess.user_id);
+			handler_forget_token(ctx, req->digest);
+			handler_forget_session(ctx, sess.id);
 			if (sess.state == SESSION_REUSED)
 				handler_token_reused(&sess, &req->client,
 				    "logout", NULL);
@@ -68,6 +70,7 @@ handler_logout_all(struct ctx *ctx, const struct api_request *req,
 		handler_db_failure(resp, st, "logout-all");
 		return;
 	}
+	handler_forget_user(ctx, sess->user_id);
 	log_info("logout-all: user %s: %lld sessions revoked", resp->log_user,
 	    count);
 	if ((body = json_object_new_object()) == NULL) {

@@ -33,6 +33,11 @@ handler_refresh(struct ctx *ctx, const struct api_request *req,
 	}
 	st = db_session_refresh(ctx->db, req->digest, tok.digest, &req->client,
 	    &ctx->session, &sess);
+	if (st == DB_OK) {
+		handler_forget_token(ctx, req->digest);
+		if (sess.state != SESSION_LIVE)
+			handler_forget_session(ctx, sess.id);
+	}
 	if (st == DB_OK && sess.state != SESSION_LIVE) {
 		/* A replaced token presented again: its session is revoked. */
 		handler_log_user(resp, sess.user_id);

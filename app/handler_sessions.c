@@ -91,6 +91,7 @@ handler_session_delete(struct ctx *ctx, const struct api_request *req,
 		handler_db_failure(resp, st, "sessions");
 		return;
 	}
+	handler_forget_session(ctx, req->session_id);
 	if ((body = json_object_new_object()) == NULL) {
 		resp_error(resp, ERR_SERVER_ERROR, "out of memory");
 		return;

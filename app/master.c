@@ -14,7 +14,13 @@
  *	master_stop_listening	SIGTERM: no new connections
  *
  * The master also owns the password-hash budget (hashslots.c): one set
- * per generation of workers, removed when that generation is gone.
+ * per generation of workers, removed when that generation is gone; and,
+ * with cache on, the validate cache (cache.c), mapped once before the
+ * first fork and kept for the life of the daemon, and the listener
+ * process that keeps it true (listener.c), restarted like a worker when
+ * it dies, and at every reload.  The cache is disabled whenever no
+ * listener is known to listen: the listener enables it, and the master
+ * disables it the moment it reaps one.
  *
  * The master does no request work.  It keeps its signals blocked and
  * takes them with sigtimedwait(2), so there are no handlers and no races
@@ -43,7 +49,9 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "cache.h"
 #include "hashslots.h"
+#include "listener.h"
 #include "log.h"
 #include "master.h"
 #include "worker.h"
@@ -71,6 +79,8 @@ struct master {
 	int		 listen_fd;
 	struct slot	 slots[MASTER_SLOTS_MAX];
 	int		 nslots;
+	struct cache	*cache;		/* NULL: cache off since the start */
+	struct slot	 listener;	/* the cache's, while cache is on */
 	pid_t		 old[MASTER_OLD_MAX];	/* previous generations, retiring */
 	int		 nold;
 	bool		 old_waiting;		/* not yet told to stop */
@@ -114,17 +124,44 @@ master_spawn(struct master *m, struct slot *s)
 		}
 		/* worker_main unblocks its signals */
 		worker_main(m->conf, m->listen_fd, m->ready_fd != -1 ?
-		    m->report[1] : -1);
+		    m->report[1] : -1, m->conf->cache ? m->cache : NULL);
 	}
 	s->pid = pid;
 	s->started = master_clock();
 	log_debug("master: worker %ld started", (long)pid);
 }
 
+/* The cache's listener, into m->listener. */
+static void
+master_spawn_listener(struct master *m)
+{
+	struct slot *s = &m->listener;
+	pid_t pid = fork();
+
+	if (pid == -1) {
+		log_error("master: fork: %m");
+		s->respawn_at = master_clock() + 1.0;
+		return;
+	}
+	if (pid == 0) {
+		if (m->ready_fd != -1) {
+			close(m->ready_fd);
+			close(m->report[0]);
+			close(m->report[1]);
+		}
+		if (m->listen_fd != -1)
+			close(m->listen_fd);
+		listener_main(m->conf, m->cache);
+	}
+	s->pid = pid;
+	s->started = master_clock();
+	log_debug("master: cache listener %ld started", (long)pid);
+}
+
 static int
 master_live(const struct master *m)
 {
-	int i, n = m->nold;
+	int i, n = m->nold + (m->listener.pid != 0);
 
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].pid != 0)
@@ -142,16 +179,57 @@ master_signal_all(struct master *m, int sig)
 			kill(m->slots[i].pid, sig);
 	for (i = 0; i < m->nold; i++)
 		kill(m->old[i], sig);
+	if (m->listener.pid != 0)
+		kill(m->listener.pid, sig);
+}
+
+/*
+ * A process of slot s has exited with status after living lived seconds:
+ * when to start the next.  One that dies soon after it started waits
+ * longer each time (see the top); a clean exit (a retired worker) or a
+ * long life starts the count again.
+ */
+static double
+master_backoff(struct slot *s, int status, double lived)
+{
+	double delay = 0;
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		s->failures = 0;
+	} else if (lived < QUICK_DEATH) {
+		delay = BACKOFF_MIN * (1 << (s->failures < 9 ? s->failures : 9));
+		if (delay > BACKOFF_MAX)
+			delay = BACKOFF_MAX;
+		s->failures++;
+	} else {
+		s->failures = 0;
+	}
+	return delay;
 }
 
 static void
 master_reap(struct master *m, bool stopping)
 {
-	double now = master_clock();
+	double now = master_clock(), lived, delay;
 	pid_t pid;
 	int status, i;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == m->listener.pid) {
+			/* Nobody listens now: nothing kept can be trusted. */
+			cache_disable(m->cache);
+			m->listener.pid = 0;
+			lived = now - m->listener.started;
+			delay = master_backoff(&m->listener, status, lived);
+			m->listener.respawn_at = now + delay;
+			if (!stopping && !(WIFSIGNALED(status) &&
+			    WTERMSIG(status) == SIGTERM))
+				log_warn("master: the cache listener %ld ended "
+				    "(status %d) after %.1fs; the cache is "
+				    "bypassed until the next one listens, in "
+				    "%.1fs", (long)pid, status, lived, delay);
+			continue;
+		}
 		for (i = 0; i < m->nold; i++)
 			if (m->old[i] == pid) {
 				m->old[i] = m->old[--m->nold];
@@ -159,7 +237,6 @@ master_reap(struct master *m, bool stopping)
 			}
 		for (i = 0; i < m->nslots; i++) {
 			struct slot *s = &m->slots[i];
-			double lived, delay = 0;
 
 			if (s->pid != pid)
 				continue;
@@ -167,17 +244,7 @@ master_reap(struct master *m, bool stopping)
 			s->pid = 0;
 			if (stopping)
 				break;
-			if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-				s->failures = 0;	/* retired (max_requests) */
-			} else if (lived < QUICK_DEATH) {
-				delay = BACKOFF_MIN * (1 << (s->failures < 9 ?
-				    s->failures : 9));
-				if (delay > BACKOFF_MAX)
-					delay = BACKOFF_MAX;
-				s->failures++;
-			} else {
-				s->failures = 0;
-			}
+			delay = master_backoff(s, status, lived);
 			if (WIFSIGNALED(status))
 				log_warn("master: worker %ld killed by signal "
 				    "%d after %.1fs; replacing it%s", (long)pid,
@@ -316,6 +383,17 @@ master_reload(struct master *m)
 		fresh.listen = m->conf->listen != NULL ?
 		    strdup(m->conf->listen) : NULL;
 	}
+	/* The cache was mapped at the start, with its size. */
+	if (fresh.cache && m->cache == NULL) {
+		log_warn("reload: turning the cache on takes a restart; it "
+		    "stays off");
+		fresh.cache = false;
+	}
+	if (m->cache != NULL && fresh.cache_entries != m->conf->cache_entries) {
+		log_warn("reload: a new cache_entries takes a restart; keeping "
+		    "%d", m->conf->cache_entries);
+		fresh.cache_entries = m->conf->cache_entries;
+	}
 	/* New workers get a new budget; the retiring keep theirs until they exit. */
 	if ((i = hashslots_create(conf_hash_slots(&fresh))) != -1) {
 		/* Kept until every retiring worker is gone (reloads may
@@ -344,6 +422,18 @@ master_reload(struct master *m)
 	conf_free(m->conf);
 	*m->conf = fresh;
 	log_set_level(m->conf->log_level);
+	/*
+	 * The listener starts again with the new configuration (its database
+	 * may have changed); until the new one listens, the cache is
+	 * bypassed.  Cache off: disabled now, and no listener.
+	 */
+	if (m->cache != NULL) {
+		cache_disable(m->cache);
+		if (m->listener.pid != 0)
+			kill(m->listener.pid, SIGTERM);
+		m->listener.respawn_at = 0;
+		m->listener.failures = 0;
+	}
 	if (conf_password_exposed(m->conf))
 		log_warn("reload: %s holds a database password and is readable "
 		    "by others (mode %04o): chmod o-rwx it", m->conf_path,
@@ -427,6 +517,11 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd,
 
 	if ((m.slots_id = hashslots_create(conf_hash_slots(conf))) == -1)
 		return 1;
+	if (conf->cache && (m.cache = cache_create(
+	    (size_t)conf->cache_entries)) == NULL) {
+		hashslots_destroy(m.slots_id);
+		return 1;
+	}
 	hashslots_use(m.slots_id);
 	log_info("master: starting %d workers, %d password hashes at a time",
 	    m.nslots, conf_hash_slots(conf));
@@ -474,6 +569,13 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd,
 				else if (s->respawn_at < wake)
 					wake = s->respawn_at;
 			}
+			if (m.cache != NULL && m.conf->cache &&
+			    m.listener.pid == 0) {
+				if (m.listener.respawn_at <= now)
+					master_spawn_listener(&m);
+				else if (m.listener.respawn_at < wake)
+					wake = m.listener.respawn_at;
+			}
 		}
 		if (wake < now)
 			wake = now;
@@ -519,6 +621,7 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd,
 		}
 	}
 	hashslots_destroy(m.slots_id);
+	cache_destroy(m.cache);
 	while (m.nold_ids > 0)
 		hashslots_destroy(m.old_ids[--m.nold_ids]);
 	master_stop_listening(&m);

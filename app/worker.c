@@ -518,7 +518,8 @@ worker_report(int report_fd, const char *why)
 }
 
 void
-worker_main(const struct conf *conf, int listen_fd, int report_fd)
+worker_main(const struct conf *conf, int listen_fd, int report_fd,
+    struct cache *cache)
 {
 	struct sigaction sa;
 	union sigval connected;
@@ -569,6 +570,7 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd)
 		_exit(1);
 	}
 	handler_ctx_init(&ctx, conf, db);
+	ctx.cache = cache;
 	if (!password_dummy_init(&ctx.password)) {
 		log_error("worker: cannot make the dummy password hash");
 		_exit(1);

@@ -4,6 +4,7 @@
 #ifndef MDAUTH_WORKER_H
 #define MDAUTH_WORKER_H
 
+#include "cache.h"
 #include "conf.h"
 
 /*
@@ -12,9 +13,10 @@
  * up, tell the master with SIGRTMIN (sigqueue: the value is 1 when the
  * database is connected and its statements prepared, 0 if not); when
  * report_fd is not -1 (start-up under -d), first write on it why the
- * database could not be reached, and close it.  Never returns.
+ * database could not be reached, and close it.  cache is the validate
+ * cache, or NULL when it is off.  Never returns.
  */
-void	worker_main(const struct conf *conf, int listen_fd, int report_fd)
-	    __attribute__((noreturn));
+void	worker_main(const struct conf *conf, int listen_fd, int report_fd,
+	    struct cache *cache) __attribute__((noreturn));
 
 #endif

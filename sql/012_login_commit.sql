@@ -72,14 +72,20 @@ CREATE FUNCTION mdauth.login_commit(p_user_id bigint, p_username text,
     p_user_agent text, p_ttl bigint, p_max_lifetime bigint, p_cap integer,
     p_policy text, p_old_hash text, p_new_hash text)
 RETURNS TABLE (session_id uuid, expires_at bigint, now bigint,
-               rehashed boolean)
+               rehashed boolean, evicted boolean)
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, mdauth AS $$
 #variable_conflict use_column
 DECLARE
     v_expires timestamptz;
 BEGIN
-    -- First: it locks the user's row (and refuses a disabled user).
+    -- Will the cap evict?  Counted under the user's row lock, which
+    -- session_open takes again (a no-op) right below: the daemon drops
+    -- the evicted sessions from its cache before it answers.
+    PERFORM 1 FROM mdauth.users u WHERE u.id = p_user_id FOR UPDATE;
+    SELECT count(*) >= p_cap AND p_policy = 'evict_oldest' INTO evicted
+      FROM mdauth.live_sessions l WHERE l.user_id = p_user_id;
+    -- It refuses a disabled user, and evicts.
     SELECT o.session_id, o.expires_at INTO session_id, v_expires
       FROM mdauth.session_open(p_user_id, p_token_hash, p_device, p_ip,
                p_user_agent, p_ttl, p_max_lifetime, p_cap, p_policy) o;

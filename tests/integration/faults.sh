@@ -38,9 +38,17 @@ f_size() {
 # listed; an old pid never counts as a new worker).
 F_KIDS=()
 f_kids() {
-	local f=/proc/$master/task/$master/children
+	local f=/proc/$master/task/$master/children k c
+	local -a all
 	if [ -r "$f" ]; then
-		read -r -a F_KIDS <"$f"
+		# Not the validate cache's listener (mdauthd-cache).
+		read -r -a all <"$f"
+		F_KIDS=()
+		for k in "${all[@]}"; do
+			c=
+			read -r c <"/proc/$k/comm" 2>/dev/null
+			[ "$c" = mdauthd-cache ] || F_KIDS+=("$k")
+		done
 	else
 		mapfile -t F_KIDS < <(h_children "$master")
 	fi

@@ -740,9 +740,16 @@ h_login_ok() {
 		bail "login as $1 failed: $(h_last_response)"
 }
 
-# h_workers: the pids of the daemon's workers (children of the master), sorted.
+# h_workers: the pids of the daemon's workers (children of the master but
+# the cache's listener, named mdauthd-cache), sorted.
 h_workers() {
-	pgrep -P "$STACK_MDAUTHD_PID" | sort
+	h_children "$STACK_MDAUTHD_PID"
+}
+
+# h_listener [MASTER]: the pid of the cache's listener of MASTER (default:
+# the stack's daemon); empty when there is none.
+h_listener() {
+	pgrep -P "${1:-$STACK_MDAUTHD_PID}" -x mdauthd-cache
 }
 
 # h_logs_contain STRING: true when any of the daemon's or web server's logs
@@ -814,10 +821,12 @@ h_wait_for() {
 	"$@"
 }
 
-# h_children PID: the live children of PID (a master's workers), sorted.
+# h_children PID: the live children of PID (a master's workers: not its
+# cache listener, mdauthd-cache), sorted.
 h_children() {
 	local kid
 	for kid in $(pgrep -P "$1"); do
+		[ "$(cat "/proc/$kid/comm" 2>/dev/null)" != mdauthd-cache ] || continue
 		stack_proc_gone "$kid" || printf '%s\n' "$kid"
 	done | sort -n
 }
@@ -937,6 +946,8 @@ h_conf() {
 		printf '# written by %s\n' "$(basename "$0")"
 		printf 'database = host=%s dbname=mdauth user=mdauth\n' "$STACK_PG_SOCKDIR"
 		printf 'log_level = debug\n'
+		[ -z "${STACK_MDAUTHD_CACHE:-}" ] ||
+			printf 'cache = %s\n' "$STACK_MDAUTHD_CACHE"
 		[ $# -eq 0 ] || printf '%s\n' "$@"
 	} >"$H_DIR/$name.conf"
 }

@@ -222,8 +222,8 @@ is "$(h_result 'session_open(bigint,bytea,text,text,text,bigint,bigint,integer,t
 	'TABLE(session_id uuid, expires_at timestamp with time zone)' \
 	"session_open keeps its signature"
 is "$(h_result 'login_commit(bigint,text,text,bytea,text,text,text,bigint,bigint,integer,text,text,text)')" \
-	'TABLE(session_id uuid, expires_at bigint, now bigint, rehashed boolean)' \
-	"login_commit returns table(session_id uuid, expires_at bigint, now bigint, rehashed boolean)"
+	'TABLE(session_id uuid, expires_at bigint, now bigint, rehashed boolean, evicted boolean)' \
+	"login_commit returns table(session_id uuid, expires_at bigint, now bigint, rehashed boolean, evicted boolean)"
 ok "the daemon's role may call login_commit" \
 	h_as_daemon "SELECT * FROM mdauth.login_commit($BOB_ID, 'bob', '127.0.0.1', sha256('open 1'),
 		'x', '127.0.0.1', 'psql', 60, 600, 10, 'evict_oldest', NULL, NULL)"
