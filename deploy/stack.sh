@@ -72,6 +72,9 @@
 #   STACK_APACHE_MODULES Apache's modules (default /usr/lib/apache2/modules)
 #   STACK_PG_FSYNC       "off" makes PostgreSQL skip fsync (tests); default "on"
 #   STACK_BIND           address the web server listens on (default 127.0.0.1)
+#   STACK_MDAUTHD_CACHE  when set (yes or no), the cache key of mdauthd.conf
+#                        (before the arguments, which override it); the
+#                        test suite runs again with "no"
 #   STACK_RUN_USER       as root: a system user that mdauthd drops to (user
 #                        and group in mdauthd.conf), with its socket in
 #                        DIR/run/; PostgreSQL then accepts only peer
@@ -388,6 +391,9 @@ require_tls = yes
 realm = mdauth
 log_level = info
 EOF
+	# The test suite runs a second time with the validate cache off.
+	[ -z "${STACK_MDAUTHD_CACHE:-}" ] ||
+		printf 'cache = %s\n' "$STACK_MDAUTHD_CACHE" >>"$conf.tmp"
 	# The web server's children run as www-data (stack_web_user): as root,
 	# give them the socket's group.  With STACK_RUN_USER the daemon keeps
 	# its own group (for PostgreSQL's socket directory and mdauthd.conf),

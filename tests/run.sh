@@ -2,18 +2,20 @@
 # run.sh -- the whole test suite from a fresh checkout on Debian 12:
 # install the packages, build with warnings as errors, run "make check"
 # (unit tests and integration tests against real PostgreSQL, mdauthd and
-# lighttpd with TLS), then "make distcheck", then the Debian package
+# lighttpd with TLS), "make check" again with the validate cache off
+# (cache = no), then "make distcheck", then the Debian package
 # (tests/package/deb.sh: built, linted, installed, served through
 # lighttpd, purged); then, from a copy of the
 # distributed sources, "make check" again in a build with
 # --enable-sanitizers (ASan, LSan, UBSan), and each libFuzzer target for
 # a bounded time.  Ends with "N passed, N failed", which counts every
-# test of both "make check" runs and of the package test, distcheck as
+# test of the three "make check" runs and of the package test, distcheck as
 # one and each fuzz target as one.
 #
 #   sh tests/run.sh            as root on a fresh machine
 #
-# Environment: MAKEFLAGS (default -j2); MDAUTH_SKIP_DISTCHECK=1,
+# Environment: MAKEFLAGS (default -j2); MDAUTH_SKIP_NOCACHE=1,
+# MDAUTH_SKIP_DISTCHECK=1,
 # MDAUTH_SKIP_SANITIZERS=1, MDAUTH_SKIP_FUZZ=1 to skip those steps (CI
 # runs them all), MDAUTH_SKIP_PACKAGE=1 to skip the package test (which
 # installs and purges the package mdauth on this machine);
@@ -107,6 +109,18 @@ suite() {
 }
 
 suite "make check" "$top/test-suite.log" "$check" "$t_check with the build"
+
+# The whole suite again with the validate cache off (cache = no in every
+# daemon the tests start, but for the tests of the cache itself): that
+# path must keep behaving exactly as before the cache.
+if [ "${MDAUTH_SKIP_NOCACHE:-0}" != 1 ]; then
+    echo "tests/run.sh: make check with cache = no"
+    t_step=$(date +%s)
+    STACK_MDAUTHD_CACHE=no make check TEST_SUITE_LOG=test-suite-nocache.log
+    st=$?
+    suite "make check with cache = no" "$top/test-suite-nocache.log" "$st" \
+        "$(elapsed "$t_step")"
+fi
 [ "${MDAUTH_SKIP_DISTCHECK:-0}" = 1 ] ||
     tally "make distcheck" "$distcheck" "$t_distcheck"
 

@@ -938,7 +938,9 @@ h_stop_master() {
 }
 
 # h_conf NAME [LINE...]: write $H_DIR/NAME.conf: this stack's database,
-# log_level = debug, then each LINE ("key = value").
+# log_level = debug, then each LINE ("key = value"), then, when
+# STACK_MDAUTHD_CACHE is set and no LINE sets cache, "cache = ..." (see
+# deploy/stack.sh).
 h_conf() {
 	local name=$1
 	shift
@@ -946,9 +948,13 @@ h_conf() {
 		printf '# written by %s\n' "$(basename "$0")"
 		printf 'database = host=%s dbname=mdauth user=mdauth\n' "$STACK_PG_SOCKDIR"
 		printf 'log_level = debug\n'
-		[ -z "${STACK_MDAUTHD_CACHE:-}" ] ||
-			printf 'cache = %s\n' "$STACK_MDAUTHD_CACHE"
 		[ $# -eq 0 ] || printf '%s\n' "$@"
+		# Last, so that the lines given keep their numbers; not when
+		# they set cache themselves.
+		if [ -n "${STACK_MDAUTHD_CACHE:-}" ] &&
+			! printf '%s\n' "$@" | grep -q '^cache[[:space:]]*='; then
+			printf 'cache = %s\n' "$STACK_MDAUTHD_CACHE"
+		fi
 	} >"$H_DIR/$name.conf"
 }
 
