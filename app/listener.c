@@ -24,9 +24,12 @@
  *     validate goes to PostgreSQL again), and starts over at 1.
  * When it dies, the master disables the cache and starts another.
  *
- * Its process name (comm) is mdauthd-cache.  It takes SIGTERM with the
- * default action: it holds nothing that needs
- * a tidy end (the cache is disabled by the master when it is reaped).
+ * Its process name (comm) is mdauthd-cache.  It ends with its master:
+ * the kernel sends it SIGTERM when the master dies (PR_SET_PDEATHSIG),
+ * and it checks its parent once a second too; a listener without its
+ * daemon would hold a connection for nobody.  It takes SIGTERM with the
+ * default action: it holds nothing that needs a tidy end (the cache is
+ * disabled by the master when it reaps it).
  */
 #include "config.h"
 
@@ -52,6 +55,7 @@
 
 struct listener {
 	struct cache	*cache;
+	pid_t		 master;
 	uint64_t	 applied;	/* notifications applied */
 	uint64_t	 unknown;	/* payloads not understood: flushed */
 };
@@ -123,6 +127,14 @@ listener_apply(void *arg, const char *payload)
 	cache_flush(l->cache);
 }
 
+/* The master is gone: nothing to listen for. */
+static void
+listener_orphaned(const struct listener *l)
+{
+	if (getppid() != l->master)
+		_exit(0);
+}
+
 /* Connected and listening: apply notifications until the connection fails. */
 static void
 listener_serve(struct listener *l, struct db *db)
@@ -134,6 +146,7 @@ listener_serve(struct listener *l, struct db *db)
 	for (;;) {
 		now = listener_clock();
 		if (now >= next_ping) {
+			listener_orphaned(l);
 			if (!db_listen_ping(db, listener_apply, l))
 				return;
 			now = listener_clock();
@@ -156,9 +169,9 @@ listener_serve(struct listener *l, struct db *db)
 }
 
 void
-listener_main(const struct conf *conf, struct cache *cache)
+listener_main(const struct conf *conf, struct cache *cache, pid_t master)
 {
-	struct listener l = { .cache = cache };
+	struct listener l = { .cache = cache, .master = master };
 	const char *where = conf->notify_database != NULL ?
 	    conf->notify_database : conf->database;
 	sigset_t all;
@@ -168,6 +181,8 @@ listener_main(const struct conf *conf, struct cache *cache)
 	/* The master's blocked signals: SIGTERM ends us, SIGHUP is its own. */
 	/* ps and pgrep tell it from the workers by this name. */
 	(void)prctl(PR_SET_NAME, "mdauthd-cache", 0, 0, 0);
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	listener_orphaned(&l);		/* it may have died before the prctl */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&all);
@@ -179,6 +194,7 @@ listener_main(const struct conf *conf, struct cache *cache)
 		_exit(1);
 	}
 	for (;;) {
+		listener_orphaned(&l);
 		if (!db_listen(db, LISTENER_CHANNEL)) {
 			struct timespec ts = { 0, (long)(LISTENER_RETRY * 1e9) %
 			    1000000000L };

@@ -136,7 +136,7 @@ static void
 master_spawn_listener(struct master *m)
 {
 	struct slot *s = &m->listener;
-	pid_t pid = fork();
+	pid_t master = getpid(), pid = fork();
 
 	if (pid == -1) {
 		log_error("master: fork: %m");
@@ -151,7 +151,7 @@ master_spawn_listener(struct master *m)
 		}
 		if (m->listen_fd != -1)
 			close(m->listen_fd);
-		listener_main(m->conf, m->cache);
+		listener_main(m->conf, m->cache, master);
 	}
 	s->pid = pid;
 	s->started = master_clock();

@@ -449,6 +449,19 @@ is "$late" 0 "no 200 for a request that started after the token's expiry"
 like "$first401" '^(-0\.0[0-9]*|0\.[0-4][0-9]*)$' \
 	"the first 401 came within 0.5 s after the expiry, none before it (at ${first401:-never} s)"
 
+# --- the listener ends with its master ------------------------------------
+h_conf c "listen = $H_DIR/c.sock" "workers = 1" "cache = yes"
+h_start c
+C_PID=$H_PID
+h_wait_for 15 grep -qF 'cache: listening for changes' "$H_DIR/mdauthd-c.log"
+c_listener=$(h_listener "$C_PID")
+c_workers=$(h_children "$C_PID")
+like "$c_listener" '^[0-9]+$' "daemon C has a listener"
+kill -9 "$C_PID"
+h_wait_for 5 stack_proc_gone "$c_listener"
+is $? 0 "the master killed -9: its listener ends too (no connection kept for nobody)"
+kill -9 $c_workers 2>/dev/null
+
 # --- cache = no: no listener, no cached answer -----------------------------
 mark=$(log_size)
 h_restart_mdauthd workers=2 cache=no
