@@ -74,8 +74,8 @@ auth_clock(clockid_t which)
  * and the token is live by its expiries and needs no touch now; 0 when
  * the database must be asked.  Of the workers that find the touch due at
  * once, one asks (cache_claim_touch) and the others go on answering.
- * The touch is due a second late, since touched_at is rounded down: the
- * database would not record a use earlier.
+ * Times in milliseconds for the touch (touched_at is), so that the first
+ * request past touch_interval is the one that writes.
  */
 static int
 auth_cached(struct ctx *ctx, const struct api_request *req, double mono,
@@ -91,10 +91,10 @@ auth_cached(struct ctx *ctx, const struct api_request *req, double mono,
 	if (db_now >= (double)e.expires_at ||
 	    db_now >= (double)e.absolute_expires_at)
 		return 0;
-	if (db_now - (double)e.touched_at >=
-	    (double)ctx->session.touch_interval + 1 &&
-	    cache_claim_touch(ctx->cache, req->digest, (long long)db_now,
-	    ctx->session.touch_interval + 1))
+	if ((long long)(db_now * 1000) - e.touched_at >=
+	    ctx->session.touch_interval * 1000LL &&
+	    cache_claim_touch(ctx->cache, req->digest,
+	    (long long)(db_now * 1000), ctx->session.touch_interval * 1000LL))
 		return 0;
 	memset(sess, 0, sizeof(*sess));
 	memcpy(sess->id, e.session_id, sizeof(sess->id));

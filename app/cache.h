@@ -48,7 +48,7 @@ struct cache_entry {
 	char		 username[USERNAME_MAX + 1];
 	long long	 expires_at;		/* idle expiry, db clock, Unix s */
 	long long	 absolute_expires_at;	/* db clock, Unix s */
-	long long	 touched_at;		/* last recorded use, db clock */
+	long long	 touched_at;		/* last recorded use, db clock, ms */
 };
 
 /* Taken before the database is asked; given back to cache_insert. */
@@ -119,7 +119,8 @@ void	cache_insert(struct cache *c, const struct cache_ticket *t,
  * of the workers that find it due at once, exactly one gets true and
  * must ask the database (which records the use); the entry's touched_at
  * becomes db_now, so that the others go on answering from the cache.
- * False when the entry is gone or another worker claimed it.
+ * False when the entry is gone or another worker claimed it.  db_now,
+ * interval and touched_at are in one unit (the daemon's: milliseconds).
  */
 bool	cache_claim_touch(struct cache *c,
 	    const uint8_t digest[TOKEN_DIGEST_LEN], long long db_now,

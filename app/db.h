@@ -48,7 +48,7 @@ struct db_session {
 	enum session_state state;
 	long long	 expires_at;		/* Unix time, after any renewal */
 	long long	 absolute_expires_at;	/* db_session_lookup only */
-	long long	 touched_at;		/* db_session_lookup: last use */
+	long long	 touched_at;		/* db_session_lookup: last use, ms */
 	long long	 now;			/* the database's clock */
 };
 

@@ -33,7 +33,9 @@ DROP FUNCTION mdauth.session_touch(bytea, bigint, boolean, bigint, text,
 -- p_touch_interval seconds, record the use and, with p_sliding, move its
 -- idle expiry to p_ttl seconds from now (never past its absolute
 -- expiry).  expires_at and touched_at are after that renewal; the times
--- are Unix seconds of the database's clock, now included.  A token that
+-- are Unix seconds of the database's clock, now included, but touched_at,
+-- in milliseconds: the daemon's cache decides when the next touch is due
+-- by it, and a whole second would make it ask early or write late.  A token that
 -- is not live comes with its state only (0 live, 1 expired, 2 revoked or
 -- its user disabled, 3 a replaced token whose session this call revoked).
 CREATE FUNCTION mdauth.session_touch(p_token_hash bytea,
@@ -78,7 +80,7 @@ BEGIN
         state := 0;
         expires_at := floor(extract(epoch FROM v_expires));
         absolute_expires_at := floor(extract(epoch FROM v_absolute));
-        touched_at := floor(extract(epoch FROM v_touched));
+        touched_at := floor(extract(epoch FROM v_touched) * 1000);
         now := floor(extract(epoch FROM pg_catalog.now()));
         RETURN NEXT;
         RETURN;
