@@ -91,6 +91,14 @@ count() {
     v=$(sed -n "s/^# $1: *\([0-9]*\)\$/\1/p" "$2" 2>/dev/null | head -n 1)
     echo "${v:-0}"
 }
+# failed LOG: the failed results of one test-suite.log, indented, at
+# most 20 lines, so that the summary at the end of the output says which
+# tests failed without the whole log.
+failed() {
+    [ -f "$1" ] || return 0
+    grep -E '^(not ok |Bail out!|(FAIL|ERROR|XPASS): )' "$1" |
+        head -n 20 | sed 's/^/    /'
+}
 suite() {
     # A TODO that fails as expected (XFAIL: a known gap, written down in
     # the test) is neither a pass nor a failure; the summary counts it.
@@ -106,6 +114,8 @@ suite() {
     [ "$x" -eq 0 ] || gaps=", $x known gaps (TAP TODO, not counted)"
     summary="$summary
   $1: $p passed, $f failed$gaps ($4)"
+    [ "$f" -eq 0 ] || summary="$summary
+$(failed "$2")"
 }
 
 suite "make check" "$top/test-suite.log" "$check" "$t_check with the build"
@@ -121,8 +131,14 @@ if [ "${MDAUTH_SKIP_NOCACHE:-0}" != 1 ]; then
     suite "make check with cache = no" "$top/test-suite-nocache.log" "$st" \
         "$(elapsed "$t_step")"
 fi
-[ "${MDAUTH_SKIP_DISTCHECK:-0}" = 1 ] ||
+if [ "${MDAUTH_SKIP_DISTCHECK:-0}" != 1 ]; then
     tally "make distcheck" "$distcheck" "$t_distcheck"
+    # A failed distcheck leaves its build tree: name the failed tests.
+    for log in "$top"/mdauth-*/_build/sub/test-suite.log; do
+        [ "$distcheck" -eq 0 ] || [ ! -f "$log" ] || summary="$summary
+$(failed "$log")"
+    done
+fi
 
 # tap NAME FILE STATUS TIME: add the TAP lines of one script run outside
 # "make check" to the counts.  Every plan line must be matched by as many
