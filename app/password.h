@@ -68,6 +68,20 @@ enum password_result password_pad(unsigned long long spent)
 	    __attribute__((warn_unused_result));
 
 /*
+ * Map the memory argon2id works in for this process (a worker), at
+ * params' memory, touched at once and reused by every verify and padding
+ * (password.c says why).  Returns false, having logged why, when it
+ * cannot: each hash then gets its own memory.
+ */
+bool	password_area_init(const struct password_params *params);
+
+/* Is the area mapped and all zeros?  (Between hashes it must be.) */
+bool	password_area_clear(void);
+
+/* How many hashes have worked in the area. */
+unsigned long password_area_uses(void);
+
+/*
  * How many argon2id computations (hash or verify) this process has run.
  * Lets the tests see that every login failure costs the same work without
  * timing anything.

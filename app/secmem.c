@@ -40,6 +40,8 @@
  *	an unread body (worker_drain_stdin)	wiped on the stack there
  *	argon2id's own copies			wiped by libargon2
  *						(FLAG_clear_internal_memory)
+ *	argon2id's memory, in a worker's	wiped by libargon2, checked
+ *	work area (password.c)			by password_area_give
  *   A token presented (Bearer, or REMOTE_PASSWD):
  *	libfcgi's parameter strings		secmem_wipe_strings, before
  *						libfcgi frees them
@@ -86,14 +88,15 @@
  *    M_PERTURB ignored; ASAN_OPTIONS free_fill_byte does the same job.
  *
  * M_PERTURB also fills every block allocated, with the complement.  For
- * argon2id's memory (argon2_memory, 19 MiB by default, mapped for each hash)
- * that costs about 7% of a hash and protects nothing, as libargon2 wipes it
- * before it frees it: the fill is paused while argon2id runs
- * (secmem_fill_pause; nothing else is freed meanwhile).  That memory goes
- * back to the system after each hash because the worker fixes
- * M_MMAP_THRESHOLD: glibc would otherwise raise the threshold after the
- * first such free and serve the next hashes from the heap, where they stay
- * resident (memory.sh).
+ * argon2id's memory (argon2_memory, 19 MiB by default) that costs about 7%
+ * of a hash and protects nothing, as libargon2 wipes it before it frees
+ * it: the fill is paused while argon2id runs (secmem_fill_pause; nothing
+ * else is freed meanwhile).  A worker's verifies work in an area it maps
+ * once (password.c); what argon2id takes from malloc besides (a re-hash,
+ * the dummy hash) goes back to the system after that hash because the
+ * worker fixes M_MMAP_THRESHOLD: glibc would otherwise raise the
+ * threshold after the first such free and keep the memory in the heap,
+ * resident next to the area (memory.sh).
  *
  * tests/integration/secrets.sh checks all of this by scanning a worker's
  * (and the master's) memory for pieces of every token and password after

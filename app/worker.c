@@ -563,7 +563,8 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd,
 	sigprocmask(SIG_SETMASK, &stop, NULL);
 	sigemptyset(&worker_waitmask);
 
-	/* Freed memory is overwritten, argon2id's is unmapped (secmem.c). */
+	/* Freed memory is overwritten (secmem.c); argon2id works in an area
+	 * mapped once (password.c). */
 	secmem_worker_start();
 	if ((db = db_new(conf->database, conf->db_timeout)) == NULL) {
 		log_error("worker: out of memory");
@@ -571,6 +572,7 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd,
 	}
 	handler_ctx_init(&ctx, conf, db);
 	ctx.cache = cache;
+	(void)password_area_init(&ctx.password);
 	if (!password_dummy_init(&ctx.password)) {
 		log_error("worker: cannot make the dummy password hash");
 		_exit(1);

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Memory: a worker gives back the argon2id memory of each login, and under
+# Memory: a worker's logins hash in the area it mapped at its start and
+# keep nothing more (a re-hash's memory is given back), and under
 # load the workers' resident size after a warm-up and after 100 000 more
 # validates through lighttpd (one in ten with an unknown
 # token, so that the 401 path runs too).  Each worker serves about half of
@@ -47,8 +48,9 @@ f_rss() {
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null
 }
 
-# Each login hashes with argon2id (argon2_memory, 19 MiB by default); the
-# worker must give that memory back, or every worker would keep it.
+# Each login hashes with argon2id (argon2_memory, 19 MiB by default) in
+# the area the worker mapped when it started (counted in "before"); no
+# login may add to it, or every worker would keep another 19 MiB.
 declare -A fresh
 for w in $(h_children "$master"); do
 	fresh[$w]=$(f_rss "$w" private)

@@ -1,12 +1,15 @@
 /*
  * test-password.c -- argon2id PHC strings: hash and verify, salts,
  * re-hash detection, stored strings that are not usable (never a match),
- * the dummy hash of unknown users, long passwords and NUL bytes.
- * Small parameters (256 KiB, t=1, p=1) keep it fast.
+ * the dummy hash of unknown users, long passwords and NUL bytes; the
+ * split of PHC strings by hand (the same verdict as libargon2's own
+ * decoder, for every variant of a string) and the work area (reused,
+ * zeros between hashes).  Small parameters (256 KiB, t=1, p=1) keep it fast.
  */
 #include "config.h"
 
 #include <argon2.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "password.h"
@@ -205,6 +208,115 @@ test_bad_params(void)
 	    "hashing into a buffer too small is PASSWORD_FAILED");
 }
 
+/*
+ * password_verify splits canonical PHC strings itself and leaves every
+ * other string to libargon2: whatever the string, a match must be exactly
+ * what argon2id_verify says.
+ */
+static void
+test_split(void)
+{
+	static const struct {
+		const char *from, *to;	/* replace the first from by to */
+	} edits[] = {
+		{ "", "" },			/* the string itself */
+		{ "v=19", "v=019" },
+		{ "v=19", "v=16" },
+		{ "v=19$", "" },
+		{ "m=256", "m=0256" },
+		{ "m=256", "m=+256" },
+		{ "m=256", "m= 256" },
+		{ "m=256", "m=4294967552" },
+		{ "m=256", "m=512" },
+		{ "t=1", "t=01" },
+		{ "t=1", "t=2" },
+		{ "p=1", "p=1,x=1" },
+		{ "$argon2id$", "$argon2i$" },
+		{ "$argon2id$", "$ARGON2ID$" },
+	};
+	char h[PASSWORD_HASH_MAX], s[PASSWORD_HASH_MAX + 16], name[160];
+	const char *pw = "split me";
+	size_t i, n;
+	char *at, *salt, *tag;
+
+	if (password_hash(&small, pw, strlen(pw), h, sizeof(h)) !=
+	    PASSWORD_MATCH) {
+		ok(0, "a hash to split");
+		return;
+	}
+	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		at = strstr(h, edits[i].from);
+		n = (size_t)(at - h);
+		snprintf(s, sizeof(s), "%.*s%s%s", (int)n, h, edits[i].to,
+		    at + strlen(edits[i].from));
+		snprintf(name, sizeof(name), "'%s' -> '%s': password_verify "
+		    "matches exactly when argon2id_verify does", edits[i].from,
+		    edits[i].to);
+		ok((password_verify(s, pw, strlen(pw)) == PASSWORD_MATCH) ==
+		    (argon2id_verify(s, pw, strlen(pw)) == ARGON2_OK), "%s",
+		    name);
+	}
+	/* Edits of the base64: padding, bits past the end, a bad letter. */
+	salt = strrchr(h, '$');
+	tag = salt + 1;
+	for (i = 0; i < 5; i++) {
+		snprintf(s, sizeof(s), "%s", h);
+		switch (i) {
+		case 0: strcat(s, "="); break;
+		case 1: strcat(s, "=="); break;
+		case 2: s[strlen(s) - 1] ^= 1; break;
+		case 3: s[(size_t)(tag - h)] = '*'; break;
+		case 4: s[(size_t)(tag - h) - 3] = '-'; break;
+		}
+		ok((password_verify(s, pw, strlen(pw)) == PASSWORD_MATCH) ==
+		    (argon2id_verify(s, pw, strlen(pw)) == ARGON2_OK),
+		    "base64 edit %zu: password_verify matches exactly when "
+		    "argon2id_verify does", i);
+	}
+	ok(password_verify(h, pw, strlen(pw)) == PASSWORD_MATCH &&
+	    argon2id_verify(h, pw, strlen(pw)) == ARGON2_OK,
+	    "the string itself matches both ways");
+}
+
+/* The work area: mapped zeros, used and wiped by every verify and pad. */
+static void
+test_area(void)
+{
+	static const struct password_params bigger = { 512, 1, 1 };
+	char h[PASSWORD_HASH_MAX], hb[PASSWORD_HASH_MAX];
+	unsigned long long before;
+	unsigned long uses;
+
+	ok(!password_area_clear(), "no area before password_area_init");
+	if (password_hash(&small, S("area password"), h, sizeof(h)) !=
+	    PASSWORD_MATCH ||
+	    password_hash(&bigger, S("area password"), hb, sizeof(hb)) !=
+	    PASSWORD_MATCH) {
+		ok(0, "hashes to verify in the area");
+		return;
+	}
+	ok(password_area_init(&small), "password_area_init maps 256 KiB");
+	ok(password_area_clear(), "the area starts as zeros");
+	uses = password_area_uses();
+	ok(password_verify(h, S("area password")) == PASSWORD_MATCH &&
+	    password_area_uses() == uses + 1,
+	    "a verify in the area: the right password matches");
+	ok(password_area_clear(), "after it the area is zeros again (wiped)");
+	ok(password_verify(h, S("area passwore")) == PASSWORD_MISMATCH &&
+	    password_area_uses() == uses + 2,
+	    "a verify in the area: a wrong password does not match");
+	ok(password_area_clear(), "after it too");
+	ok(password_verify(hb, S("area password")) == PASSWORD_MATCH &&
+	    password_area_uses() == uses + 2,
+	    "a stored hash with more memory than the area still verifies, "
+	    "in memory from malloc");
+	before = password_work_blocks();
+	ok(password_pad(0) == PASSWORD_MATCH &&
+	    password_work_blocks() > before && password_area_uses() == uses + 3,
+	    "password_pad works in the area");
+	ok(password_area_clear(), "and leaves it zeros");
+}
+
 int
 main(void)
 {
@@ -214,5 +326,7 @@ main(void)
 	test_lengths();
 	test_pad();
 	test_bad_params();
+	test_split();
+	test_area();
 	return tap_done();
 }
