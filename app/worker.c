@@ -10,17 +10,20 @@
  *
  * A worker serves one request at a time, in a loop that reads top to
  * bottom.  The termination signals (SIGTERM, SIGINT) stay blocked except
- * inside its two waits, ppoll(2) on the listening socket and ppoll(2) on
- * a kept connection, where their handler only sets worker_stop and the
- * wait returns.  So a stop never cuts a request short: the request in
+ * inside its two waits, epoll_pwait2(2) on the listening socket and
+ * ppoll(2) on a kept connection, where their handler only sets
+ * worker_stop and the wait returns.  So a stop never cuts a request short: the request in
  * hand is finished as usual, then the worker takes the connections
  * already waiting in the listen queue, and stops when the queue is empty,
  * or at the latest a second after it was free (over TCP the queue may
  * never empty while clients keep coming).  A connection the web server
  * has already made is served, not reset; the master's shutdown_timeout
  * bounds it all.  The listening socket, shared by the workers and by the
- * next generation (SIGHUP), is non-blocking: every waiting worker wakes
- * for a new connection, one accept4(2) takes it, the others wait again.
+ * next generation (SIGHUP), is non-blocking, and each worker waits on it
+ * through an epoll set of its own with EPOLLEXCLUSIVE: a new connection
+ * wakes one waiting worker (or a few), not every one of them, which with
+ * ppoll(2) cost the others a wake-up and a failed accept4(2) for each
+ * request.  A worker whose epoll set cannot be made waits with ppoll(2).
  *
  * Every read from a connection has a deadline, request_timeout: the
  * begin record and parameters, the body, and the wait for the next
@@ -43,6 +46,7 @@
  */
 #include "config.h"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -239,6 +243,44 @@ static sigset_t worker_waitmask;
  * rather than by libfcgi, whose accept waits up to 2 s on a new
  * Unix-socket connection with select(2), and checks no list of peers.
  */
+/*
+ * Wait until the listening socket is readable, a signal comes or wait
+ * (NULL: no limit) is over: pfd->revents says which.  False on an error.
+ */
+static bool
+worker_wait_listener(struct pollfd *pfd, const struct timespec *wait)
+{
+	static int ep = -2;		/* not made yet; -1: cannot be */
+	struct epoll_event ev;
+	int n;
+
+	if (ep == -2) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		if ((ep = epoll_create1(EPOLL_CLOEXEC)) != -1 &&
+		    epoll_ctl(ep, EPOLL_CTL_ADD, pfd->fd, &ev) == -1) {
+			close(ep);
+			ep = -1;
+		}
+		if (ep == -1)
+			log_info("worker: no epoll set for the listening "
+			    "socket (%m): every worker wakes for each "
+			    "connection");
+	}
+	pfd->revents = 0;
+	if (ep >= 0) {
+		n = epoll_pwait2(ep, &ev, 1, wait, &worker_waitmask);
+		if (n == 1)
+			pfd->revents = POLLIN;
+	} else
+		n = ppoll(pfd, 1, wait, &worker_waitmask);
+	if (n == -1 && errno != EINTR) {
+		log_error("worker: poll: %m");
+		return false;
+	}
+	return true;
+}
+
 static int
 worker_accept(int *status)
 {
@@ -262,9 +304,7 @@ worker_accept(int *status)
 			ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
 			wait = &ts;
 		}
-		if (ppoll(&pfd, 1, wait, &worker_waitmask) == -1 &&
-		    errno != EINTR) {
-			log_error("worker: poll: %m");
+		if (!worker_wait_listener(&pfd, wait)) {
 			*status = 1;
 			return -1;
 		}
