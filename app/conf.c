@@ -5,6 +5,7 @@
  *	conf_parse		parse text held in memory
  *	conf_load		read and parse a file
  *	conf_hash_slots		resolve max_concurrent_hashes
+ *	conf_login_workers	resolve login_workers (0: no login socket)
  *	conf_free		release the strings
  *	conf_key_name		the keys, in the table's order
  *	conf_key_value		a key's value as the file spells it
@@ -70,6 +71,8 @@ static const struct conf_key conf_keys[] = {
 	KEY(listen_allow,		CONF_NET_ALLOW,	0, 0),
 	KEY(request_timeout,		CONF_INT,	1, 3600),
 	KEY(workers,			CONF_INT,	1, 256),
+	KEY(login_listen,		CONF_LISTEN,	0, 0),
+	KEY(login_workers,		CONF_INT,	0, 256),
 	KEY(max_requests,		CONF_LONG,	0, LONG_MAX),
 	KEY(shutdown_timeout,		CONF_INT,	0, 3600),
 	KEY(user,			CONF_STRING,	0, 0),
@@ -261,8 +264,8 @@ conf_set(struct conf *conf, const struct conf_key *key, const char *v,
 	switch (key->type) {
 	case CONF_LISTEN:
 		if (!conf_listen_ok(v)) {
-			snprintf(why, whylen, "listen: expected an absolute "
-			    "socket path or host:port");
+			snprintf(why, whylen, "%s: expected an absolute "
+			    "socket path or host:port", key->name);
 			return 0;
 		}
 		/* FALLTHROUGH */
@@ -372,7 +375,7 @@ conf_parse(struct conf *conf, const char *text, size_t len, const char *name,
     char *err, size_t errlen)
 {
 	const char *p = text, *end = text + len, *nul;
-	unsigned lineno = 0, lifetime_line = 0, touch_line = 0;
+	unsigned lineno = 0, lifetime_line = 0, touch_line = 0, login_line = 0;
 	char line[4096], why[256];
 
 	if ((nul = memchr(text, '\0', len)) != NULL) {
@@ -426,6 +429,8 @@ conf_parse(struct conf *conf, const char *text, size_t len, const char *name,
 			lifetime_line = lineno;
 		if (conf_keys[i].offset == offsetof(struct conf, touch_interval))
 			touch_line = lineno;
+		if (conf_keys[i].offset == offsetof(struct conf, login_listen))
+			login_line = lineno;
 	}
 	/* Named at the later of the two lines, where the conflict arises. */
 	if (conf->token_ttl > conf->token_max_lifetime) {
@@ -438,6 +443,12 @@ conf_parse(struct conf *conf, const char *text, size_t len, const char *name,
 		conf_error(err, errlen, name, touch_line > lifetime_line ?
 		    touch_line : lifetime_line,
 		    "touch_interval must be shorter than token_ttl");
+		return 0;
+	}
+	if (conf->login_listen != NULL && conf->listen != NULL &&
+	    strcmp(conf->login_listen, conf->listen) == 0) {
+		conf_error(err, errlen, name, login_line,
+		    "login_listen must be another socket than listen");
 		return 0;
 	}
 	return 1;
@@ -573,10 +584,21 @@ conf_hash_slots(const struct conf *conf)
 	return conf->workers / 2 > 0 ? conf->workers / 2 : 1;
 }
 
+int
+conf_login_workers(const struct conf *conf)
+{
+	if (conf->login_listen == NULL)
+		return 0;
+	if (conf->login_workers > 0)
+		return conf->login_workers;
+	return conf_hash_slots(conf);
+}
+
 void
 conf_free(struct conf *conf)
 {
 	free(conf->listen);
+	free(conf->login_listen);
 	free(conf->user);
 	free(conf->group);
 	free(conf->pid_file);

@@ -29,6 +29,8 @@ struct conf {
 	char		*listen;		/* NULL: inherit the socket on fd 0 */
 	unsigned	 listen_mode;
 	int		 workers;
+	char		*login_listen;		/* NULL: logins come on listen */
+	int		 login_workers;		/* 0: the hash slots */
 	long		 max_requests;		/* 0: never retire */
 	int		 shutdown_timeout;	/* seconds */
 	char		*user;
@@ -93,6 +95,13 @@ bool	conf_password_exposed(const struct conf *conf);
 
 /* The number of hash slots in effect (max_concurrent_hashes resolved). */
 int	conf_hash_slots(const struct conf *conf);
+
+/*
+ * The workers that serve login_listen: login_workers, or when that is 0
+ * the hash slots (conf_hash_slots), so that each always finds a slot;
+ * 0 when login_listen is not set.
+ */
+int	conf_login_workers(const struct conf *conf);
 
 void	conf_free(struct conf *conf);
 

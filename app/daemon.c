@@ -2,6 +2,7 @@
  * daemon.c -- process set-up of mdauthd.
  *
  *	daemon_listen		the FastCGI socket
+ *	daemon_listen_at	a FastCGI socket at an address (login_listen)
  *	daemon_chown_socket	socket ownership for the web server's group
  *	daemon_detach		-d: into the background
  *	daemon_wait_ready	-d: the starting command waits for the outcome
@@ -47,7 +48,7 @@
 #define LISTEN_BACKLOG 128
 
 static int
-daemon_listen_unix(const struct conf *conf)
+daemon_listen_unix(const struct conf *conf, const char *addr)
 {
 	struct sockaddr_un sun;
 	struct stat st;
@@ -56,17 +57,17 @@ daemon_listen_unix(const struct conf *conf)
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", conf->listen);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr);
 
 	/* A socket left by a previous run is replaced; any other file is not. */
-	if (lstat(conf->listen, &st) == 0) {
+	if (lstat(addr, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			log_error("listen: %s exists and is not a socket",
-			    conf->listen);
+			    addr);
 			return -1;
 		}
-		if (unlink(conf->listen) == -1) {
-			log_error("listen: unlink %s: %m", conf->listen);
+		if (unlink(addr) == -1) {
+			log_error("listen: unlink %s: %m", addr);
 			return -1;
 		}
 	}
@@ -84,7 +85,7 @@ daemon_listen_unix(const struct conf *conf)
 	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(mask);
 	if (rc == -1 || listen(fd, LISTEN_BACKLOG) == -1) {
-		log_error("listen: %s: %m", conf->listen);
+		log_error("listen: %s: %m", addr);
 		close(fd);
 		return -1;
 	}
@@ -104,17 +105,17 @@ daemon_loopback(const struct sockaddr *sa)
 }
 
 static int
-daemon_listen_tcp(const struct conf *conf)
+daemon_listen_tcp(const struct conf *conf, const char *addr)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char host[256];
-	const char *colon = strrchr(conf->listen, ':');
-	size_t hlen = (size_t)(colon - conf->listen);
+	const char *colon = strrchr(addr, ':');
+	size_t hlen = (size_t)(colon - addr);
 	int fd = -1, on = 1, rc;
 
 	if (hlen >= sizeof(host))
 		return -1;
-	memcpy(host, conf->listen, hlen);
+	memcpy(host, addr, hlen);
 	host[hlen] = '\0';
 	if (host[0] == '[' && hlen > 1 && host[hlen - 1] == ']') {
 		memmove(host, host + 1, hlen - 2);
@@ -126,7 +127,7 @@ daemon_listen_tcp(const struct conf *conf)
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host[0] != '\0' ? host : NULL, colon + 1, &hints,
 	    &res)) != 0) {
-		log_error("listen: %s: %s", conf->listen, gai_strerror(rc));
+		log_error("listen: %s: %s", addr, gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -142,15 +143,22 @@ daemon_listen_tcp(const struct conf *conf)
 		fd = -1;
 	}
 	if (fd == -1)
-		log_error("listen: %s: %m", conf->listen);
+		log_error("listen: %s: %m", addr);
 	else if (!daemon_loopback(ai->ai_addr))
 		/* FastCGI has no authentication: a peer can claim HTTPS=on. */
 		log_warn("listen: %s is not a loopback address: a peer that "
 		    "can connect can forge HTTPS and REMOTE_ADDR; only those "
-		    "in listen_allow (%s) are served", conf->listen,
+		    "in listen_allow (%s) are served", addr,
 		    conf->listen_allow);
 	freeaddrinfo(res);
 	return fd;
+}
+
+int
+daemon_listen_at(const struct conf *conf, const char *addr)
+{
+	return addr[0] == '/' ? daemon_listen_unix(conf, addr) :
+	    daemon_listen_tcp(conf, addr);
 }
 
 int
@@ -159,10 +167,8 @@ daemon_listen(const struct conf *conf)
 	int type = 0, listening = 0;
 	socklen_t len = sizeof(type);
 
-	if (conf->listen != NULL && conf->listen[0] == '/')
-		return daemon_listen_unix(conf);
 	if (conf->listen != NULL)
-		return daemon_listen_tcp(conf);
+		return daemon_listen_at(conf, conf->listen);
 
 	/* spawn-fcgi, lighttpd bin-path and systemd hand the socket over as fd 0. */
 	if (getsockopt(0, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
@@ -209,14 +215,14 @@ daemon_ids(const struct conf *conf, uid_t *uid, gid_t *gid)
 }
 
 int
-daemon_chown_socket(const struct conf *conf)
+daemon_chown_socket(const struct conf *conf, const char *addr)
 {
 	struct stat st;
 	uid_t uid;
 	gid_t gid;
 	int fd;
 
-	if (conf->listen == NULL || conf->listen[0] != '/' || geteuid() != 0)
+	if (addr == NULL || addr[0] != '/' || geteuid() != 0)
 		return 1;
 	if (!daemon_ids(conf, &uid, &gid))
 		return 0;
@@ -230,18 +236,18 @@ daemon_chown_socket(const struct conf *conf)
 	 * (O_PATH, which also opens a socket file), checked to be a socket,
 	 * and that very inode changes owner (fchownat with AT_EMPTY_PATH).
 	 */
-	if ((fd = open(conf->listen, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		log_error("listen: %s: %m", conf->listen);
+	if ((fd = open(addr, O_PATH | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		log_error("listen: %s: %m", addr);
 		return 0;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
 		log_error("listen: %s is no longer a socket (replaced after "
-		    "bind?); not changing its owner", conf->listen);
+		    "bind?); not changing its owner", addr);
 		close(fd);
 		return 0;
 	}
 	if (fchownat(fd, "", uid, gid, AT_EMPTY_PATH) == -1) {
-		log_error("chown %s: %m", conf->listen);
+		log_error("chown %s: %m", addr);
 		close(fd);
 		return 0;
 	}

@@ -15,8 +15,14 @@
  */
 int	daemon_listen(const struct conf *conf);
 
-/* Give the Unix socket to user/group (so the web server's group may connect). */
-int	daemon_chown_socket(const struct conf *conf);
+/* The same for addr, a Unix path or host:port (login_listen). */
+int	daemon_listen_at(const struct conf *conf, const char *addr);
+
+/*
+ * Give the Unix socket at addr (NULL: none, nothing to do) to user/group,
+ * so the web server's group may connect.
+ */
+int	daemon_chown_socket(const struct conf *conf, const char *addr);
 
 /*
  * Fork into the background, new session, stdio to /dev/null.  The

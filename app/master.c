@@ -56,7 +56,7 @@
 #include "master.h"
 #include "worker.h"
 
-#define MASTER_SLOTS_MAX	256
+#define MASTER_SLOTS_MAX	512	/* workers + login_workers, 256 each */
 #define MASTER_OLD_MAX		1024
 #define BACKOFF_MIN		0.1	/* seconds */
 #define BACKOFF_MAX		30.0
@@ -71,12 +71,14 @@ struct slot {
 	double	respawn_at;	/* when empty: when to fork again */
 	int	failures;	/* quick deaths in a row */
 	bool	no_db;		/* -d: a worker here could not reach the db */
+	bool	login;		/* serves login_fd rather than listen_fd */
 };
 
 struct master {
 	struct conf	*conf;
 	const char	*conf_path;
 	int		 listen_fd;
+	int		 login_fd;	/* login_listen's; -1: none */
 	struct slot	 slots[MASTER_SLOTS_MAX];
 	int		 nslots;
 	struct cache	*cache;		/* NULL: cache off since the start */
@@ -106,6 +108,20 @@ master_clock(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The slots of a generation: workers for listen_fd, then the login
+ * workers for login_fd.
+ */
+static void
+master_slots(struct master *m)
+{
+	int i, login = m->login_fd != -1 ? conf_login_workers(m->conf) : 0;
+
+	m->nslots = m->conf->workers + login;
+	for (i = 0; i < m->nslots; i++)
+		m->slots[i].login = i >= m->conf->workers;
+}
+
 static void
 master_spawn(struct master *m, struct slot *s)
 {
@@ -122,9 +138,13 @@ master_spawn(struct master *m, struct slot *s)
 			close(m->ready_fd);
 			close(m->report[0]);
 		}
+		/* A worker holds the one socket it serves. */
+		if (m->login_fd != -1)
+			close(s->login ? m->listen_fd : m->login_fd);
 		/* worker_main unblocks its signals */
-		worker_main(m->conf, m->listen_fd, m->ready_fd != -1 ?
-		    m->report[1] : -1, m->conf->cache ? m->cache : NULL);
+		worker_main(m->conf, s->login ? m->login_fd : m->listen_fd,
+		    m->ready_fd != -1 ? m->report[1] : -1,
+		    m->conf->cache ? m->cache : NULL);
 	}
 	s->pid = pid;
 	s->started = master_clock();
@@ -151,6 +171,8 @@ master_spawn_listener(struct master *m)
 		}
 		if (m->listen_fd != -1)
 			close(m->listen_fd);
+		if (m->login_fd != -1)
+			close(m->login_fd);
 		listener_main(m->conf, m->cache, master);
 	}
 	s->pid = pid;
@@ -383,6 +405,16 @@ master_reload(struct master *m)
 		fresh.listen = m->conf->listen != NULL ?
 		    strdup(m->conf->listen) : NULL;
 	}
+	if ((fresh.login_listen == NULL) != (m->conf->login_listen == NULL) ||
+	    (fresh.login_listen != NULL &&
+	    strcmp(fresh.login_listen, m->conf->login_listen) != 0)) {
+		log_warn("reload: a new login_listen takes a restart; keeping "
+		    "%s", m->conf->login_listen != NULL ?
+		    m->conf->login_listen : "none");
+		free(fresh.login_listen);
+		fresh.login_listen = m->conf->login_listen != NULL ?
+		    strdup(m->conf->login_listen) : NULL;
+	}
 	/* The cache was mapped at the start, with its size. */
 	if (fresh.cache && m->cache == NULL) {
 		log_warn("reload: turning the cache on takes a restart; it "
@@ -438,12 +470,15 @@ master_reload(struct master *m)
 		log_warn("reload: %s holds a database password and is readable "
 		    "by others (mode %04o): chmod o-rwx it", m->conf_path,
 		    m->conf->file_mode);
-	m->nslots = m->conf->workers;
 	memset(m->slots, 0, sizeof(m->slots));
+	master_slots(m);
 	m->not_connected = 0;		/* under -d, the new workers count */
 	for (i = 0; i < m->nslots; i++)
 		master_spawn(m, &m->slots[i]);
 	log_info("reload: configuration reloaded, %d workers", m->nslots);
+	if (m->login_fd != -1)
+		log_info("reload: %d of them for login_listen",
+		    conf_login_workers(m->conf));
 }
 
 /*
@@ -458,6 +493,14 @@ master_reload(struct master *m)
 static void
 master_stop_listening(struct master *m)
 {
+	if (m->login_fd != -1) {
+		if (m->conf->login_listen[0] == '/' &&
+		    unlink(m->conf->login_listen) == -1 && errno != ENOENT)
+			log_warn("master: unlink %s: %m",
+			    m->conf->login_listen);
+		close(m->login_fd);
+		m->login_fd = -1;
+	}
 	if (m->listen_fd == -1)
 		return;
 	if (m->conf->listen != NULL && m->conf->listen[0] == '/' &&
@@ -481,7 +524,7 @@ master_stop(struct master *m, double grace)
 
 int
 master_run(struct conf *conf, const char *conf_path, int listen_fd,
-    int ready_fd)
+    int login_fd, int ready_fd)
 {
 	struct master m;
 	struct timespec ts;
@@ -494,7 +537,8 @@ master_run(struct conf *conf, const char *conf_path, int listen_fd,
 	m.conf = conf;
 	m.conf_path = conf_path;
 	m.listen_fd = listen_fd;
-	m.nslots = conf->workers;
+	m.login_fd = login_fd;
+	master_slots(&m);
 	m.ready_fd = ready_fd;
 	m.report[0] = m.report[1] = -1;
 	if (ready_fd != -1) {

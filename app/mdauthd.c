@@ -40,7 +40,7 @@ main(int argc, char *argv[])
 	char err[512], *abspath = NULL;
 	struct conf conf;
 	bool detach = false, test = false;
-	int ch, fd, rc, ready = -1, untuned;
+	int ch, fd, login_fd = -1, rc, ready = -1, untuned;
 
 	/* Before getopt(3), which may reorder argv (secmem.c says why). */
 	untuned = secmem_process_start(argv);
@@ -93,7 +93,12 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mdauthd: %s: %s\n", path, strerror(errno));
 		goto out;
 	}
-	if ((fd = daemon_listen(&conf)) == -1 || !daemon_chown_socket(&conf))
+	if ((fd = daemon_listen(&conf)) == -1 ||
+	    !daemon_chown_socket(&conf, conf.listen))
+		goto out;
+	if (conf.login_listen != NULL && ((login_fd = daemon_listen_at(&conf,
+	    conf.login_listen)) == -1 ||
+	    !daemon_chown_socket(&conf, conf.login_listen)))
 		goto out;
 	if (detach) {
 		/* The master gives up after db_timeout + 3 s (master.c), and
@@ -110,12 +115,15 @@ main(int argc, char *argv[])
 		goto out;
 	log_info("mdauthd %s: serving on %s", PACKAGE_VERSION,
 	    conf.listen != NULL ? conf.listen : "fd 0");
+	if (login_fd != -1)
+		log_info("mdauthd: logins on %s too, by %d workers of their own",
+		    conf.login_listen, conf_login_workers(&conf));
 	if (conf_password_exposed(&conf))
 		log_warn("%s holds a database password and is readable by "
 		    "others (mode %04o): chmod o-rwx it", abspath,
 		    conf.file_mode);
 	secmem_process_warn(untuned);
-	rc = master_run(&conf, abspath, fd, ready);
+	rc = master_run(&conf, abspath, fd, login_fd, ready);
 	if (conf.pid_file != NULL && unlink(conf.pid_file) == -1)
 		log_warn("unlink %s: %m (its directory must be writable by "
 		    "the user mdauthd runs as)", conf.pid_file);

@@ -1,0 +1,114 @@
+#!/bin/bash
+# login_listen: a second FastCGI socket, served by login_workers workers of
+# their own, so that the web server can send logins there and a login
+# flood waits in that socket's queue instead of taking the workers of
+# validate.  Which worker holds which socket (by the socket's inode in
+# /proc/net/unix), a login through it, any route through it, a killed
+# login worker replaced on the same socket, a reload keeping the split,
+# both socket files gone after SIGTERM, and the configuration errors.
+. "$(dirname "$0")/lib.sh"
+
+login_sock=$(mktemp -u "${TMPDIR:-/tmp}/mdauth-login.XXXXXX").sock
+h_on_teardown "rm -f '$login_sock'"
+h_setup workers=2 "login_listen=$login_sock" login_workers=2 \
+	max_concurrent_hashes=2
+master=$STACK_MDAUTHD_PID
+h_user_add alice 'correct horse battery staple'
+
+# f_inode PATH: the inode of the listening Unix socket bound at PATH.
+f_inode() {
+	awk -v p="$1" '$NF == p && $6 == "01" { print $7; exit }' /proc/net/unix
+}
+# f_holders INODE: the master's workers that hold that socket, one a line.
+f_holders() {
+	local kid
+	for kid in $(h_children "$master"); do
+		if ls -l "/proc/$kid/fd" 2>/dev/null | grep -q "socket:\[$1\]"; then
+			echo "$kid"
+		fi
+	done
+}
+f_count() { f_holders "$1" | grep -c .; }
+# f_split MAIN LOGIN: true when that many workers hold each socket and
+# none holds both.
+f_split() {
+	[ "$(f_count "$main_inode")" = "$1" ] &&
+		[ "$(f_count "$login_inode")" = "$2" ] &&
+		[ -z "$(comm -12 <(f_holders "$main_inode") <(f_holders "$login_inode"))" ]
+}
+
+main_inode=$(f_inode "$STACK_MDAUTHD_SOCKET")
+login_inode=$(f_inode "$login_sock")
+ok "the daemon listens on login_listen ($login_sock)" test -n "$login_inode"
+ok "workers=2 and login_workers=2: the master has 4 workers" \
+	h_wait_for 5 h_has_children "$master" 4
+ok "2 workers hold listen's socket, 2 others login_listen's, none both" \
+	h_wait_for 5 f_split 2 2
+logins=$(f_holders "$login_inode" | tr '\n' ' ')
+like "$(cat "$H_DIR/mdauthd.log")" "logins on $login_sock too, by 2 workers of their own" \
+	"the start says where logins are served, and by how many workers"
+
+# A login through the login socket, as the web server sends it.
+body='{"username":"alice","password":"correct horse battery staple"}'
+printf '%s' "$body" | fcgi_raw_at "$login_sock" REQUEST_METHOD=POST \
+	PATH_INFO=/login CONTENT_TYPE=application/json \
+	CONTENT_LENGTH=${#body} HTTPS=on REMOTE_ADDR=127.0.0.1
+is "$(fcgi_status)" 200 "POST /login through login_listen: 200"
+token=$(fcgi_raw_body | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
+ok "it issued a token" test -n "$token"
+server=$(grep -o "mdauthd\[[0-9]*\]: info: POST /login 200" "$H_DIR/mdauthd.log" |
+	tail -n 1 | sed 's/mdauthd\[\([0-9]*\)\].*/\1/')
+like " $logins" " $server " "a login worker served it (worker $server of $logins)"
+req GET /validate -H "Authorization: Bearer $token"
+is "$STATUS" 200 \
+	"the token validates through the web server, on listen's workers"
+is "$(h_health_at "$login_sock")" 200 \
+	"login_listen serves every route: GET /health there answers 200"
+
+# A login worker killed: its replacement serves the same socket.
+victim=${logins%% *}
+kill -KILL "$victim"
+f_replaced() { f_split 2 2 && ! f_holders "$login_inode" | grep -qx "$victim"; }
+ok "a login worker killed with SIGKILL is replaced by another on login_listen" \
+	h_wait_for 10 f_replaced
+
+# A reload: the new generation splits the same way.
+old=$(h_children "$master" | tr '\n' ' ')
+kill -HUP "$master"
+f_new_generation() {
+	local kid
+	for kid in $old; do
+		stack_proc_gone "$kid" || return 1
+	done
+	f_split 2 2
+}
+ok "after SIGHUP the new generation is 2 workers on listen and 2 on login_listen" \
+	h_wait_for 15 f_new_generation
+printf '%s' "$body" | fcgi_raw_at "$login_sock" REQUEST_METHOD=POST \
+	PATH_INFO=/login CONTENT_TYPE=application/json \
+	CONTENT_LENGTH=${#body} HTTPS=on REMOTE_ADDR=127.0.0.1
+is "$(fcgi_status)" 200 "after the reload a login through login_listen: 200"
+
+h_stop_master "$master"
+is "$H_MASTER_EXIT_STATUS" 0 "SIGTERM stops the daemon with status 0"
+ok "SIGTERM removes the login_listen socket file" test ! -e "$login_sock"
+
+# Configuration errors: refused before anything starts.
+h_conf same "login_listen = $STACK_MDAUTHD_SOCKET" \
+	"listen = $STACK_MDAUTHD_SOCKET"
+out=$("$MDAUTHD" -t -c "$H_DIR/same.conf" 2>&1)
+st=$?
+ok "login_listen = listen: mdauthd -t fails" test "$st" -ne 0
+like "$out" "login_listen must be another socket than listen" \
+	"... and says why"
+h_conf relative "login_listen = login.sock"
+out=$("$MDAUTHD" -t -c "$H_DIR/relative.conf" 2>&1)
+st=$?
+ok "login_listen = a relative path: mdauthd -t fails" test "$st" -ne 0
+like "$out" "login_listen: expected an absolute socket path or host:port" \
+	"... and says why"
+h_conf zero "login_listen = $login_sock" "login_workers = -1"
+out=$("$MDAUTHD" -t -c "$H_DIR/zero.conf" 2>&1)
+ok "login_workers = -1 is refused" test $? -ne 0
+
+done_testing
