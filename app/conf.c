@@ -73,6 +73,7 @@ static const struct conf_key conf_keys[] = {
 	KEY(workers,			CONF_INT,	1, 256),
 	KEY(login_listen,		CONF_LISTEN,	0, 0),
 	KEY(login_workers,		CONF_INT,	0, 256),
+	KEY(login_nice,			CONF_INT,	0, 19),
 	KEY(max_requests,		CONF_LONG,	0, LONG_MAX),
 	KEY(shutdown_timeout,		CONF_INT,	0, 3600),
 	KEY(user,			CONF_STRING,	0, 0),
@@ -134,6 +135,7 @@ conf_defaults(struct conf *conf)
 	conf->argon2_parallelism = 1;
 	conf->min_password_length = 12;
 	conf->max_concurrent_hashes = 0;
+	conf->login_nice = 19;
 	conf->login_max_failures = 5;
 	conf->login_failure_window = 300;
 	conf->login_lockout = 900;

@@ -31,6 +31,7 @@ struct conf {
 	int		 workers;
 	char		*login_listen;		/* NULL: logins come on listen */
 	int		 login_workers;		/* 0: the hash slots */
+	int		 login_nice;		/* their nice(2) value */
 	long		 max_requests;		/* 0: never retire */
 	int		 shutdown_timeout;	/* seconds */
 	char		*user;

@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,6 +127,7 @@ static void
 master_spawn(struct master *m, struct slot *s)
 {
 	pid_t pid = fork();
+	int nice_now;
 
 	if (pid == -1) {
 		log_error("master: fork: %m");
@@ -141,6 +143,16 @@ master_spawn(struct master *m, struct slot *s)
 		/* A worker holds the one socket it serves. */
 		if (m->login_fd != -1)
 			close(s->login ? m->listen_fd : m->login_fd);
+		/*
+		 * A login worker yields the cores to the others (login_nice):
+		 * its argon2id then costs validate little even in a flood.
+		 * Never below the nice value the daemon was started with.
+		 */
+		errno = 0;
+		if (s->login && (nice_now = getpriority(PRIO_PROCESS, 0)) <
+		    m->conf->login_nice && errno == 0 &&
+		    setpriority(PRIO_PROCESS, 0, m->conf->login_nice) == -1)
+			log_warn("worker: setpriority %d: %m", m->conf->login_nice);
 		/* worker_main unblocks its signals */
 		worker_main(m->conf, s->login ? m->login_fd : m->listen_fd,
 		    m->ready_fd != -1 ? m->report[1] : -1,

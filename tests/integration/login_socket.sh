@@ -3,7 +3,7 @@
 # their own, so that the web server can send logins there and a login
 # flood waits in that socket's queue instead of taking the workers of
 # validate.  Which worker holds which socket (by the socket's inode in
-# /proc/net/unix), a login through it, any route through it, a killed
+# /proc/net/unix), their nice values (login_nice), a login through it, any route through it, a killed
 # login worker replaced on the same socket, a reload keeping the split,
 # both socket files gone after SIGTERM, and the configuration errors.
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +47,16 @@ ok "2 workers hold listen's socket, 2 others login_listen's, none both" \
 logins=$(f_holders "$login_inode" | tr '\n' ' ')
 like "$(cat "$H_DIR/mdauthd.log")" "logins on $login_sock too, by 2 workers of their own" \
 	"the start says where logins are served, and by how many workers"
+# f_nices INODE: the nice values of the workers holding that socket.
+f_nices() {
+	local kid
+	for kid in $(f_holders "$1"); do
+		ps -o ni= -p "$kid" | tr -d ' '
+	done | sort -u | tr '\n' ' '
+}
+is "$(f_nices "$login_inode")" "19 " "the login workers run at nice 19 (login_nice's default)"
+is "$(f_nices "$main_inode")" "$(ps -o ni= -p "$master" | tr -d ' ') " \
+	"the workers of listen run at the master's nice value"
 
 # A login through the login socket, as the web server sends it.
 body='{"username":"alice","password":"correct horse battery staple"}'
@@ -84,6 +94,7 @@ f_new_generation() {
 }
 ok "after SIGHUP the new generation is 2 workers on listen and 2 on login_listen" \
 	h_wait_for 15 f_new_generation
+is "$(f_nices "$login_inode")" "19 " "the new login workers run at nice 19 too"
 printf '%s' "$body" | fcgi_raw_at "$login_sock" REQUEST_METHOD=POST \
 	PATH_INFO=/login CONTENT_TYPE=application/json \
 	CONTENT_LENGTH=${#body} HTTPS=on REMOTE_ADDR=127.0.0.1
