@@ -47,6 +47,22 @@
 
 #define LISTEN_BACKLOG 128
 
+/* Does something accept connections on this Unix socket? */
+static bool
+daemon_socket_live(const struct sockaddr_un *sun)
+{
+	int fd, rc;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return false;
+	/* EAGAIN: a full backlog, still someone's. */
+	rc = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	rc = rc == 0 || errno == EAGAIN;
+	close(fd);
+	return rc;
+}
+
 static int
 daemon_listen_unix(const struct conf *conf, const char *addr)
 {
@@ -59,10 +75,18 @@ daemon_listen_unix(const struct conf *conf, const char *addr)
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", addr);
 
-	/* A socket left by a previous run is replaced; any other file is not. */
+	/*
+	 * A socket left by a previous run is replaced; one that another
+	 * process listens on, or any other file, is not.
+	 */
 	if (lstat(addr, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			log_error("listen: %s exists and is not a socket",
+			    addr);
+			return -1;
+		}
+		if (daemon_socket_live(&sun)) {
+			log_error("listen: %s: another process listens on it",
 			    addr);
 			return -1;
 		}

@@ -601,11 +601,14 @@ stack_web_group() {
 # stack_render TEMPLATE OUT HTTPS_PORT HTTP_PORT: replace the placeholders
 # the configurations in deploy/ use (each documents its own).
 stack_render() {
-	local d sock
+	local d sock lsock
 	mkdir -p "$STACK_DIR/www" && chmod 0755 "$STACK_DIR/www" || return 1
 	# Paths go into a sed replacement: escape its specials (| & \).
 	d=$(printf '%s' "$STACK_DIR" | sed 's/[|&\\]/\\&/g')
 	sock=$(printf '%s' "$STACK_MDAUTHD_SOCKET" | sed 's/[|&\\]/\\&/g')
+	# Logins go to login_listen when the daemon has one (a Unix path).
+	lsock=$(sed -n 's|^login_listen = \(/.*\)$|\1|p' "$STACK_MDAUTHD_CONF" 2>/dev/null |
+		tail -n 1 | sed 's/[|&\\]/\\&/g')
 	sed -e "s|@BIND@|${STACK_BIND:-127.0.0.1}|g" \
 		-e "s|@PORT@|$3|g" \
 		-e "s|@HTTP_PORT@|$4|g" \
@@ -617,6 +620,7 @@ stack_render() {
 		-e "s|@CERT@|$d/tls/cert.pem|g" \
 		-e "s|@KEY@|$d/tls/key.pem|g" \
 		-e "s|@FCGI_SOCKET@|$sock|g" \
+		-e "s|@FCGI_LOGIN_SOCKET@|${lsock:-$sock}|g" \
 		-e "s|@AUTHZ_ADDR@|127.0.0.1:${STACK_AUTHZ_PORT:-}|g" \
 		-e "s|@APP_DIR@|$d/app|g" \
 		-e "s|@APP_URL@|http://127.0.0.1:${STACK_APP_PORT:-}|g" \
@@ -752,8 +756,10 @@ STACK_AUTHZ_PID=
 stack_mdauthd_authz_start() {
 	local conf=$STACK_DIR/mdauthd-authz.conf
 	STACK_AUTHZ_PORT=$(stack_free_port) || return 1
+	# It serves no logins: no login_listen, which the stack's has.
 	awk -v l="listen = 127.0.0.1:$STACK_AUTHZ_PORT" \
-		'/^listen = / { print l; next } { print }' \
+		'/^listen = / { print l; next } /^login_listen = / { next }
+		{ print }' \
 		"$STACK_MDAUTHD_CONF" >"$conf" || return 1
 	setsid "$MDAUTHD" -c "$conf" </dev/null \
 		>>"$STACK_DIR/mdauthd-authz.log" 2>&1 &

@@ -5,7 +5,10 @@
 # validate.  Which worker holds which socket (by the socket's inode in
 # /proc/net/unix), their nice values (login_nice), a login through it, any route through it, a killed
 # login worker replaced on the same socket, a reload keeping the split,
-# both socket files gone after SIGTERM, and the configuration errors.
+# a second daemon refused the socket, both socket files gone after
+# SIGTERM, the configuration errors, and
+# the routes of the shipped lighttpd, Apache and nginx configurations
+# (logins to login_listen, the rest to listen).
 . "$(dirname "$0")/lib.sh"
 
 login_sock=$(mktemp -u "${TMPDIR:-/tmp}/mdauth-login.XXXXXX").sock
@@ -75,6 +78,32 @@ is "$STATUS" 200 \
 is "$(h_health_at "$login_sock")" 200 \
 	"login_listen serves every route: GET /health there answers 200"
 
+# Through each web server, as configured in deploy/: POST /api/auth/login
+# reaches a login worker, validate the others.
+for web in lighttpd apache nginx; do
+	stack_web_stop
+	if ! STACK_WEB=$web stack_web_start; then
+		ok "$web: the web server starts with the shipped configuration" false
+		continue
+	fi
+	h_urls
+	before=$(grep -c "info: POST /login 200" "$H_DIR/mdauthd.log")
+	login alice 'correct horse battery staple' "$web"
+	is "$STATUS" 200 "$web: POST /api/auth/login answers 200"
+	served=$(grep -o "mdauthd\[[0-9]*\]: info: POST /login 200" "$H_DIR/mdauthd.log" |
+		sed -n "$((before + 1))p" | sed 's/mdauthd\[\([0-9]*\)\].*/\1/')
+	like " $logins" " $served " "$web: a login worker served it (worker $served of $logins)"
+	before=$(grep -c "info: GET /validate 200" "$H_DIR/mdauthd.log")
+	req_bearer GET /validate "$TOKEN"
+	is "$STATUS" 200 "$web: the token validates"
+	served=$(grep -o "mdauthd\[[0-9]*\]: info: GET /validate 200" "$H_DIR/mdauthd.log" |
+		sed -n "$((before + 1))p" | sed 's/mdauthd\[\([0-9]*\)\].*/\1/')
+	unlike " $logins" " $served " "$web: a worker of listen served the validate (worker $served)"
+done
+stack_web_stop
+STACK_WEB=lighttpd stack_web_start || bail "lighttpd does not start again"
+h_urls
+
 # A login worker killed: its replacement serves the same socket.
 victim=${logins%% *}
 kill -KILL "$victim"
@@ -99,6 +128,15 @@ printf '%s' "$body" | fcgi_raw_at "$login_sock" REQUEST_METHOD=POST \
 	PATH_INFO=/login CONTENT_TYPE=application/json \
 	CONTENT_LENGTH=${#body} HTTPS=on REMOTE_ADDR=127.0.0.1
 is "$(fcgi_status)" 200 "after the reload a login through login_listen: 200"
+
+# A second daemon naming the same login_listen must not take it over.
+h_conf second "listen = $H_DIR/second.sock" "login_listen = $login_sock"
+out=$(timeout 10 "$MDAUTHD" -c "$H_DIR/second.conf" 2>&1)
+st=$?
+ok "a second daemon with the same login_listen exits with an error" \
+	test "$st" -ne 0 -a "$st" -ne 124
+like "$out" "$login_sock: another process listens on it" "... and says why"
+is "$(h_health_at "$login_sock")" 200 "the first daemon still answers on login_listen"
 
 h_stop_master "$master"
 is "$H_MASTER_EXIT_STATUS" 0 "SIGTERM stops the daemon with status 0"
