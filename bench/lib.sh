@@ -270,7 +270,7 @@ b_mdauthd() {
         stack_proc_gone "$pid" && break
         if [ -S "$socket" ]; then
             grep -q '^cache = no$' "$conf" && return 0
-            grep -q 'cache: listening for changes' "$log" && return 0
+            b_listener_up "$log" && return 0
         fi
         sleep 0.1
     done
@@ -284,10 +284,25 @@ b_listening() {
     local i
     grep -q '^cache = no$' "$STACK_MDAUTHD_CONF" && return 0
     for ((i = 0; i < 100; i++)); do
-        grep -q 'cache: listening for changes' "$STACK_DIR/mdauthd.log" && return 0
+        b_listener_up "$STACK_DIR/mdauthd.log" && return 0
         sleep 0.1
     done
     b_die "the cache listener of mdauthd did not listen"
+}
+
+# b_listener_up LOG: has the cache listener whose daemon logs to LOG said
+# it listens?  Below log_level info it says nothing: then it is up once a
+# listener's connection is in pg_stat_activity, and a second later (it
+# LISTENs, flushes and enables the cache right after connecting).
+b_listener_up() {
+    grep -q 'cache: listening for changes' "$1" && return 0
+    case $B_LOG_LEVEL in
+    debug | info) return 1 ;;
+    esac
+    [ "$(b_sql "SELECT count(*) FROM pg_stat_activity
+        WHERE application_name = 'mdauthd listener'")" -gt 0 ] 2>/dev/null ||
+        return 1
+    sleep 1
 }
 
 # b_pg_fsync on|off: PostgreSQL's fsync and synchronous_commit, changed on
