@@ -593,7 +593,8 @@ conf_login_workers(const struct conf *conf)
 		return 0;
 	if (conf->login_workers > 0)
 		return conf->login_workers;
-	return conf_hash_slots(conf);
+	/* max_concurrent_hashes may be up to 1024; workers are 256 at most. */
+	return conf_hash_slots(conf) < 256 ? conf_hash_slots(conf) : 256;
 }
 
 void

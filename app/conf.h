@@ -99,8 +99,8 @@ int	conf_hash_slots(const struct conf *conf);
 
 /*
  * The workers that serve login_listen: login_workers, or when that is 0
- * the hash slots (conf_hash_slots), so that each always finds a slot;
- * 0 when login_listen is not set.
+ * the hash slots (conf_hash_slots, at most 256), so that each always
+ * finds a slot; 0 when login_listen is not set.
  */
 int	conf_login_workers(const struct conf *conf);
 

@@ -2,10 +2,12 @@
  * master.c -- the master process.
  *
  *	master_run		the supervision loop
+ *	master_slots		the slots of a generation, by socket
  *	master_spawn		fork one worker into a slot
  *	master_reap		collect dead workers, schedule replacements
  *	master_reload		SIGHUP: new configuration, new generation
- *	master_on_ready		SIGRTMIN from a new worker: retire the old ones
+ *	master_on_ready		SIGRTMIN from a new worker: retire the old
+ *				ones of its socket
  *	master_on_start		SIGRTMIN under -d: does the daemon serve yet?
  *	master_start_done	-d: the starting command has its answer
  *	master_start_failed	-d: it cannot serve; stop
@@ -21,6 +23,11 @@
  * it dies, and at every reload.  The cache is disabled whenever no
  * listener is known to listen: the listener enables it, and the master
  * disables it the moment it reaps one.
+ *
+ * With login_listen, a generation has two classes of workers: workers
+ * on listen_fd and login_workers on login_fd, each holding only its own
+ * socket; a dead worker is replaced in its class, and at a reload the old
+ * workers of each socket serve until a new worker of that socket is ready.
  *
  * The master does no request work.  It keeps its signals blocked and
  * takes them with sigtimedwait(2), so there are no handlers and no races
@@ -85,8 +92,9 @@ struct master {
 	struct cache	*cache;		/* NULL: cache off since the start */
 	struct slot	 listener;	/* the cache's, while cache is on */
 	pid_t		 old[MASTER_OLD_MAX];	/* previous generations, retiring */
+	bool		 old_login[MASTER_OLD_MAX];	/* ... of login_fd */
 	int		 nold;
-	bool		 old_waiting;		/* not yet told to stop */
+	bool		 old_waiting[2];	/* by class: not yet told to stop */
 	int		 slots_id;		/* hash slots of the current workers */
 	int		 old_ids[MASTER_OLD_IDS];	/* ... of the retiring ones */
 	int		 nold_ids;
@@ -118,6 +126,9 @@ master_slots(struct master *m)
 {
 	int i, login = m->login_fd != -1 ? conf_login_workers(m->conf) : 0;
 
+	/* conf.c bounds both to 256; never past the array all the same. */
+	if (m->conf->workers + login > MASTER_SLOTS_MAX)
+		login = MASTER_SLOTS_MAX - m->conf->workers;
 	m->nslots = m->conf->workers + login;
 	for (i = 0; i < m->nslots; i++)
 		m->slots[i].login = i >= m->conf->workers;
@@ -156,7 +167,8 @@ master_spawn(struct master *m, struct slot *s)
 		/* worker_main unblocks its signals */
 		worker_main(m->conf, s->login ? m->login_fd : m->listen_fd,
 		    m->ready_fd != -1 ? m->report[1] : -1,
-		    m->conf->cache ? m->cache : NULL);
+		    m->conf->cache ? m->cache : NULL,
+		    m->login_fd == -1 || s->login);
 	}
 	s->pid = pid;
 	s->started = master_clock();
@@ -266,6 +278,7 @@ master_reap(struct master *m, bool stopping)
 		}
 		for (i = 0; i < m->nold; i++)
 			if (m->old[i] == pid) {
+				m->old_login[i] = m->old_login[m->nold - 1];
 				m->old[i] = m->old[--m->nold];
 				break;
 			}
@@ -303,20 +316,26 @@ master_reap(struct master *m, bool stopping)
 static void
 master_on_ready(struct master *m, pid_t pid)
 {
-	int i;
+	bool login;
+	int i, n = 0;
 
-	if (!m->old_waiting)
-		return;
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].pid == pid && pid != 0)
 			break;
 	if (i == m->nslots)
 		return;		/* an old worker, or one already gone */
-	log_info("reload: new worker %ld ready; stopping %d old workers",
-	    (long)pid, m->nold);
+	/* Each socket keeps its old workers until a new one of its own. */
+	login = m->slots[i].login;
+	if (!m->old_waiting[login])
+		return;
 	for (i = 0; i < m->nold; i++)
-		kill(m->old[i], SIGTERM);
-	m->old_waiting = false;
+		if (m->old_login[i] == login) {
+			kill(m->old[i], SIGTERM);
+			n++;
+		}
+	log_info("reload: new worker %ld ready; stopping %d old workers%s",
+	    (long)pid, n, login ? " of login_listen" : "");
+	m->old_waiting[login] = false;
 }
 
 /* The starting command has its answer: the workers report no more. */
@@ -460,8 +479,9 @@ master_reload(struct master *m)
 	 */
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].pid != 0 && m->nold < MASTER_OLD_MAX) {
+			m->old_login[m->nold] = m->slots[i].login;
 			m->old[m->nold++] = m->slots[i].pid;
-			m->old_waiting = true;
+			m->old_waiting[m->slots[i].login] = true;
 		}
 	conf_free(m->conf);
 	*m->conf = fresh;
