@@ -235,15 +235,6 @@ worker_peer_allowed(int fd, const struct sockaddr *sa, socklen_t len)
 static sigset_t worker_waitmask;
 
 /*
- * Wait for the next connection from a peer we serve, and take it; the
- * deadline of its reads starts now.  Once told to stop, only what is
- * already queued, for WORKER_DRAIN_SECONDS at most.  Returns the
- * connection, or -1 when the worker is to stop (*status 1 when it cannot
- * accept: EMFILE, ..., so that the master's backoff applies).  Done here
- * rather than by libfcgi, whose accept waits up to 2 s on a new
- * Unix-socket connection with select(2), and checks no list of peers.
- */
-/*
  * Wait until the listening socket is readable, a signal comes or wait
  * (NULL: no limit) is over: pfd->revents says which.  False on an error.
  */
@@ -272,7 +263,14 @@ worker_wait_listener(struct pollfd *pfd, const struct timespec *wait)
 		n = epoll_pwait2(ep, &ev, 1, wait, &worker_waitmask);
 		if (n == 1)
 			pfd->revents = POLLIN;
-	} else
+		/* A kernel before 5.11, or a filter that refuses the call. */
+		if (n == -1 && (errno == ENOSYS || errno == EPERM)) {
+			log_info("worker: epoll_pwait2: %m; waiting with ppoll");
+			close(ep);
+			ep = -1;
+		}
+	}
+	if (ep < 0)
 		n = ppoll(pfd, 1, wait, &worker_waitmask);
 	if (n == -1 && errno != EINTR) {
 		log_error("worker: poll: %m");
@@ -281,6 +279,15 @@ worker_wait_listener(struct pollfd *pfd, const struct timespec *wait)
 	return true;
 }
 
+/*
+ * Wait for the next connection from a peer we serve, and take it; the
+ * deadline of its reads starts now.  Once told to stop, only what is
+ * already queued, for WORKER_DRAIN_SECONDS at most.  Returns the
+ * connection, or -1 when the worker is to stop (*status 1 when it cannot
+ * accept: EMFILE, ..., so that the master's backoff applies).  Done here
+ * rather than by libfcgi, whose accept waits up to 2 s on a new
+ * Unix-socket connection with select(2), and checks no list of peers.
+ */
 static int
 worker_accept(int *status)
 {
@@ -559,7 +566,7 @@ worker_report(int report_fd, const char *why)
 
 void
 worker_main(const struct conf *conf, int listen_fd, int report_fd,
-    struct cache *cache)
+    struct cache *cache, bool logins)
 {
 	struct sigaction sa;
 	union sigval connected;
@@ -612,7 +619,8 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd,
 	}
 	handler_ctx_init(&ctx, conf, db);
 	ctx.cache = cache;
-	(void)password_area_init(&ctx.password);
+	if (logins)
+		(void)password_area_init(&ctx.password);
 	if (!password_dummy_init(&ctx.password)) {
 		log_error("worker: cannot make the dummy password hash");
 		_exit(1);
