@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "password.h"
@@ -132,9 +133,12 @@ password_zeros(const uint8_t *p, size_t len)
 bool
 password_area_init(const struct password_params *params)
 {
-	size_t len = (size_t)params->memory_kib * 1024, head, tail;
+	size_t len = (size_t)params->memory_kib * 1024, head, tail, page;
 	uint8_t *p;
 
+	/* Whole pages, so that the slack after it can be unmapped. */
+	page = (size_t)sysconf(_SC_PAGESIZE);
+	len = (len + page - 1) / page * page;
 	/* Room to start on a huge page boundary; the slack is unmapped. */
 	p = mmap(NULL, len + PASSWORD_HUGE_PAGE, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -300,17 +304,34 @@ password_split(const char *encoded, struct password_split *ps)
 	    *s == '\0';
 }
 
-/* argon2id_verify, in the work area; -1 for a string left to libargon2. */
-static int
-password_verify_split(const char *encoded, const char *password, size_t len)
+/*
+ * After a computation in the area: libargon2 gives it back through
+ * password_area_give, but not when it fails before (a thread it could not
+ * start, with lanes > 1), leaving blocks of the hash in it.
+ */
+static void
+password_area_check(void)
+{
+	if (password_area_busy) {
+		explicit_bzero(password_area, password_area_len);
+		password_area_busy = false;
+	}
+}
+
+/*
+ * argon2id_verify, in the work area, into *rc; false (nothing done) for
+ * a string left to libargon2.
+ */
+static bool
+password_verify_split(const char *encoded, const char *password, size_t len,
+    int *rc)
 {
 	struct password_split ps;
 	uint8_t out[PASSWORD_SPLIT_MAX];
 	argon2_context ctx;
-	int rc;
 
 	if (len > UINT32_MAX || !password_split(encoded, &ps))
-		return -1;
+		return false;
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.out = out;
 	ctx.outlen = (uint32_t)ps.hashlen;
@@ -325,9 +346,10 @@ password_verify_split(const char *encoded, const char *password, size_t len)
 	ctx.allocate_cbk = password_area_take;
 	ctx.free_cbk = password_area_give;
 	ctx.flags = ARGON2_DEFAULT_FLAGS;
-	rc = argon2id_verify_ctx(&ctx, (const char *)ps.hash);
+	*rc = argon2id_verify_ctx(&ctx, (const char *)ps.hash);
+	password_area_check();
 	explicit_bzero(out, sizeof(out));
-	return rc;
+	return true;
 }
 
 static enum password_result
@@ -375,7 +397,7 @@ password_verify(const char *encoded, const char *password, size_t len)
 	int rc;
 
 	secmem_fill_pause(true);
-	if ((rc = password_verify_split(encoded, password, len)) == -1)
+	if (!password_verify_split(encoded, password, len, &rc))
 		rc = argon2id_verify(encoded, password, len);
 	secmem_fill_pause(false);
 	password_work += password_worked(rc);
@@ -392,8 +414,8 @@ password_verify(const char *encoded, const char *password, size_t len)
 	    argon2_error_message(rc));
 	if (password_dummy_hash[0] != '\0' && encoded != password_dummy_hash) {
 		secmem_fill_pause(true);
-		if ((rc = password_verify_split(password_dummy_hash, password,
-		    len)) == -1)
+		if (!password_verify_split(password_dummy_hash, password, len,
+		    &rc))
 			rc = argon2id_verify(password_dummy_hash, password, len);
 		secmem_fill_pause(false);
 		password_work += password_worked(rc);
@@ -443,7 +465,10 @@ password_dummy_init(const struct password_params *params)
  * cover: a stored hash costlier than the current parameters (they were
  * lowered) still costs more until its user logs in again; and time is
  * matched as far as argon2id's time follows memory times passes (the
- * page faults of a first pass, and caches, make small differences).
+ * page faults of a first pass, and caches, make small differences); and
+ * a stored hash of a shape password_split leaves to libargon2 (no v=, a
+ * salt over 64 bytes: never one password_hash writes) is verified in
+ * memory mapped for it, slower than in the work area.
  */
 enum password_result
 password_pad(unsigned long long spent)
@@ -485,6 +510,7 @@ password_pad(unsigned long long spent)
 	ctx.flags = ARGON2_DEFAULT_FLAGS;
 	secmem_fill_pause(true);
 	rc = argon2id_ctx(&ctx);
+	password_area_check();
 	secmem_fill_pause(false);
 	if (rc == ARGON2_OK) {
 		password_work++;

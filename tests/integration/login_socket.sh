@@ -32,6 +32,11 @@ f_holders() {
 	done
 }
 f_count() { f_holders "$1" | grep -c .; }
+# f_outside PID LIST: PID is set and not one of LIST's.
+f_outside() {
+	[ -n "$1" ] || return 1
+	case " $2 " in *" $1 "*) return 1 ;; esac
+}
 # f_split MAIN LOGIN: true when that many workers hold each socket and
 # none holds both.
 f_split() {
@@ -58,6 +63,26 @@ f_nices() {
 	done | sort -u | tr '\n' ' '
 }
 is "$(f_nices "$login_inode")" "19 " "the login workers run at nice 19 (login_nice's default)"
+# f_private PID: resident memory of PID not shared (kB).
+f_private() {
+	awk '$1 == "VmRSS:" { r = $2 } $1 == "RssShmem:" { s = $2 }
+		END { print r - s }' "/proc/$1/status"
+}
+most=0
+for kid in $(f_holders "$main_inode"); do
+	[ "$(f_private "$kid")" -le "$most" ] || most=$(f_private "$kid")
+done
+least=
+for kid in $(f_holders "$login_inode"); do
+	[ -n "$least" ] && [ "$(f_private "$kid")" -ge "$least" ] || least=$(f_private "$kid")
+done
+diag "private RSS: workers of listen at most $most kB, login workers at least $least kB"
+if [ "${MDAUTH_SANITIZERS:-0}" = 1 ]; then
+	diag "not asserted in a sanitizer build: only login workers map the argon2id area"
+else
+	ok "only the login workers map the argon2id area (19 MiB): they hold 10 MiB more" \
+		test "$((least - most))" -ge 10240
+fi
 is "$(f_nices "$main_inode")" "$(ps -o ni= -p "$master" | tr -d ' ') " \
 	"the workers of listen run at the master's nice value"
 
@@ -98,7 +123,8 @@ for web in lighttpd apache nginx; do
 	is "$STATUS" 200 "$web: the token validates"
 	served=$(grep -o "mdauthd\[[0-9]*\]: info: GET /validate 200" "$H_DIR/mdauthd.log" |
 		sed -n "$((before + 1))p" | sed 's/mdauthd\[\([0-9]*\)\].*/\1/')
-	unlike " $logins" " $served " "$web: a worker of listen served the validate (worker $served)"
+	ok "$web: a worker of listen served the validate (worker $served)" \
+		f_outside "$served" "$logins"
 done
 stack_web_stop
 STACK_WEB=lighttpd stack_web_start || bail "lighttpd does not start again"
@@ -123,6 +149,10 @@ f_new_generation() {
 }
 ok "after SIGHUP the new generation is 2 workers on listen and 2 on login_listen" \
 	h_wait_for 15 f_new_generation
+like "$(cat "$H_DIR/mdauthd.log")" "reload: new worker [0-9]* ready; stopping 2 old workers of login_listen" \
+	"the old login workers were stopped once a new login worker was ready, apart from the others"
+ok "... and the old workers of listen once a new one of listen was" \
+	grep -qE "reload: new worker [0-9]+ ready; stopping 2 old workers\$" "$H_DIR/mdauthd.log"
 is "$(f_nices "$login_inode")" "19 " "the new login workers run at nice 19 too"
 printf '%s' "$body" | fcgi_raw_at "$login_sock" REQUEST_METHOD=POST \
 	PATH_INFO=/login CONTENT_TYPE=application/json \

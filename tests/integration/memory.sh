@@ -1,6 +1,6 @@
 #!/bin/bash
 # Memory: a worker's logins hash in the area it mapped at its start and
-# keep nothing more (a re-hash's memory is given back), and under
+# keep nothing more, and under
 # load the workers' resident size after a warm-up and after 100 000 more
 # validates through lighttpd (one in ten with an unknown
 # token, so that the 401 path runs too).  Each worker serves about half of
