@@ -204,7 +204,11 @@ demo_start() {
 
 	echo "Starting PostgreSQL in $STACK_DIR ..."
 	stack_pg_start || fail_start
-	[ -f "$STACK_MDAUTHD_CONF" ] || stack_mdauthd_config || fail_start
+	# Logins on a socket of their own (login_listen), beside the other,
+	# where lighttpd sends them: a login flood cannot starve validate.
+	[ -f "$STACK_MDAUTHD_CONF" ] || stack_mdauthd_config \
+		"login_listen=$(dirname "$STACK_MDAUTHD_SOCKET")/login.sock" ||
+		fail_start
 	echo "Migrating the database ..."
 	stack_db_setup || fail_start
 	if [ "$(stack_psql -c "SELECT count(*) FROM mdauth.users

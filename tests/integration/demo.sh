@@ -171,6 +171,14 @@ like "$got" 'error="invalid_token"' "pasted: the revoked token is refused as inv
 line=$(printf '%s\n' "$out" | sed -n '/^Log in (prints/,/^$/{/^Log in/d;s/^  //;p;}')
 like "$(cd / && printf '%s\n' "$line" | bash 2>/dev/null)" '"token":"mda_' \
 	"pasted: the login line prints a token"
+like "$(cat "$d/mdauthd.log")" "logins on $d/run/login.sock too, by [0-9]* workers" \
+	"the demo serves logins on a socket of their own (login_listen)"
+served=$(grep 'info: POST /login 200' "$d/mdauthd.log" | tail -n 1 |
+	sed -n 's/.*mdauthd\[\([0-9]*\)\].*/\1/p')
+inode=$(awk -v p="$d/run/login.sock" '$NF == p && $6 == "01" { print $7; exit }' /proc/net/unix)
+f_holds() { [ -n "$1" ] && [ -n "$2" ] && ls -l "/proc/$1/fd" 2>/dev/null | grep -q "socket:\[$2\]"; }
+ok "... where lighttpd sent the pasted login (worker $served holds that socket)" \
+	f_holds "$served" "$inode"
 
 out=$(bash "$DEMO" start "$d" 2>&1)
 is "$?" 0 "starting it again while it runs succeeds"
