@@ -619,12 +619,13 @@ worker_main(const struct conf *conf, int listen_fd, int report_fd,
 	}
 	handler_ctx_init(&ctx, conf, db);
 	ctx.cache = cache;
-	if (logins)
-		(void)password_area_init(&ctx.password);
 	if (!password_dummy_init(&ctx.password)) {
 		log_error("worker: cannot make the dummy password hash");
 		_exit(1);
 	}
+	/* After the dummy: memory argon2id cannot have fails that first. */
+	if (logins)
+		(void)password_area_init(&ctx.password);
 	/* Connect now; a failure is retried per request. */
 	connected.sival_int = db_ping(db) == DB_OK;
 	if (report_fd != -1) {
